@@ -1,0 +1,35 @@
+// Provider usage objects (spec §3): each provider reports token usage in its
+// own shape; the core normalizes it to three counts. A missing or null count
+// is 0; fields the format's formula does not use are ignored.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "credits/json_input.h"
+
+namespace credits {
+
+struct TokenCounts {
+    std::int64_t output_tokens = 0;
+    std::int64_t input_cache_miss_tokens = 0;
+    std::int64_t input_cache_hit_tokens = 0;
+    friend bool operator==(const TokenCounts&, const TokenCounts&) = default;
+};
+
+// The formats of spec §3, in a stable order.
+inline constexpr std::string_view provider_formats[] = {
+    "openai_chat", "openai_responses", "anthropic_messages", "gemini", "deepseek"};
+
+// Normalizes one `usage` object of `format`. `pointer` points at the `usage`
+// object itself; errors are added with that prefix (unknown_provider_format
+// points at the sibling "format" member, i.e. pointer's parent + "/format").
+// Returns nullopt when any error was added.
+std::optional<TokenCounts> normalize_provider_usage(std::string_view format, const Json& usage,
+                                                    const std::string& pointer,
+                                                    const std::optional<std::string>& event_id,
+                                                    ErrorList& errors);
+
+}  // namespace credits
