@@ -1,0 +1,199 @@
+// credits: the server's command-line entry point to the credit-rule core.
+// Reports go to stdout as JSON; a rejected document prints {"errors": [...]}
+// and exits 1; a wrong command line prints usage to stderr and exits 2.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "credits/amount.h"
+#include "credits/api.h"
+#include "credits/default_data.h"
+
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_rejected = 1;
+constexpr int exit_usage = 2;
+
+constexpr std::string_view usage_text = R"(usage:
+  credits report   --at T [--from T] [--to T] [options] LEDGER   account report (Usage panel)
+  credits project  ID --at T [--from T] [--to T] [options] LEDGER  project report
+  credits forecast --at T [options] LEDGER                        when credits run out
+  credits check    [options] LEDGER                               validate only
+  credits quote    [options] QUOTE                                Pricing calculator
+  credits convert  --credits X | --tokens N                       exact conversion
+  credits catalog  [options]                                      the catalog in use
+
+options:
+  --rules FILE     rule set (default: the shipped core/data/rules.default.json)
+  --catalog FILE   catalog (default: the shipped core/data/catalog.example.json)
+  --pretty         indent the JSON output for people (the bytes differ; the values do not)
+
+LEDGER and QUOTE are file paths, or - for standard input. T is an RFC 3339
+instant such as 2026-12-01T00:00:00Z. Exit status: 0 answered, 1 the document
+or question was rejected (errors on stdout), 2 wrong command line or unreadable file.
+)";
+
+struct Options {
+    std::string command;
+    std::vector<std::string> positional;
+    std::string at, from, to, rules_path, catalog_path, credits, tokens;
+    bool pretty = false;
+};
+
+int usage_error(const std::string& message) {
+    std::cerr << "credits: " << message << "\n\n" << usage_text;
+    return exit_usage;
+}
+
+std::optional<std::string> read_input(const std::string& path) {
+    constexpr std::size_t input_bytes_max = std::size_t{1} << 30;
+    std::string text;
+    if (path == "-") {
+        text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    } else {
+        std::ifstream file(path, std::ios::binary);
+        if (!file) return std::nullopt;
+        text.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+        if (file.bad()) return std::nullopt;
+    }
+    if (text.size() > input_bytes_max) text.resize(input_bytes_max + 1);  // the core reports it as too large
+    return text;
+}
+
+int emit(const credits::Answer& answer, bool pretty) {
+    if (pretty) {
+        std::cout << nlohmann::ordered_json::parse(answer.json).dump(2) << '\n';
+    } else {
+        std::cout << answer.json << '\n';
+    }
+    return answer.ok ? exit_ok : exit_rejected;
+}
+
+std::optional<Options> parse_arguments(int argc, char** argv, std::string& error) {
+    Options options;
+    if (argc < 2) {
+        error = "missing command";
+        return std::nullopt;
+    }
+    options.command = argv[1];
+    for (int i = 2; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        const auto value_of = [&](std::string& target) {
+            if (i + 1 >= argc) {
+                error = std::string(arg) + " needs a value";
+                return false;
+            }
+            target = argv[++i];
+            return true;
+        };
+        bool ok = true;
+        if (arg == "--at") ok = value_of(options.at);
+        else if (arg == "--from") ok = value_of(options.from);
+        else if (arg == "--to") ok = value_of(options.to);
+        else if (arg == "--rules") ok = value_of(options.rules_path);
+        else if (arg == "--catalog") ok = value_of(options.catalog_path);
+        else if (arg == "--credits") ok = value_of(options.credits);
+        else if (arg == "--tokens") ok = value_of(options.tokens);
+        else if (arg == "--pretty") options.pretty = true;
+        else if (arg.size() > 1 && arg[0] == '-' && arg != "-") {
+            error = "unknown option " + std::string(arg);
+            return std::nullopt;
+        } else {
+            options.positional.emplace_back(arg);
+        }
+        if (!ok) return std::nullopt;
+    }
+    return options;
+}
+
+std::optional<credits::Engine> make_engine(const Options& options, int& exit_code) {
+    if (options.rules_path.empty() && options.catalog_path.empty()) return credits::Engine::with_defaults();
+    std::string rules_text, catalog_text;
+    if (!options.rules_path.empty()) {
+        const auto text = read_input(options.rules_path);
+        if (!text) {
+            exit_code = usage_error("cannot read rules file " + options.rules_path);
+            return std::nullopt;
+        }
+        rules_text = *text;
+    }
+    if (!options.catalog_path.empty()) {
+        const auto text = read_input(options.catalog_path);
+        if (!text) {
+            exit_code = usage_error("cannot read catalog file " + options.catalog_path);
+            return std::nullopt;
+        }
+        catalog_text = *text;
+    }
+    std::string errors;
+    std::optional<credits::Engine> engine =
+        credits::Engine::create(options.rules_path.empty() ? std::string(credits::default_rules_json) : rules_text,
+                                options.catalog_path.empty() ? std::string(credits::default_catalog_json) : catalog_text,
+                                &errors);
+    if (!engine) exit_code = emit(credits::Answer{false, errors}, options.pretty);
+    return engine;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string error;
+    const std::optional<Options> parsed = parse_arguments(argc, argv, error);
+    if (!parsed) return usage_error(error);
+    const Options& options = *parsed;
+    const std::string& command = options.command;
+    if (command == "--help" || command == "-h" || command == "help") {
+        std::cout << usage_text;
+        return exit_ok;
+    }
+    if (command == "convert") {
+        if (options.credits.empty() == options.tokens.empty()) return usage_error("convert takes --credits X or --tokens N");
+        if (!options.credits.empty()) return emit(credits::credits_to_tokens_json(options.credits), false);
+        const std::string& t = options.tokens;
+        const bool digits = !t.empty() && t.size() <= 16 && t.find_first_not_of("0123456789") == std::string::npos &&
+                            (t.size() == 1 || t[0] != '0');
+        if (!digits || std::stoll(t) > credits::amount_tokens_max) {
+            return usage_error("--tokens takes a whole number of tokens, 0 to 9007199254740991");
+        }
+        std::cout << '"' << credits::tokens_to_credits(std::stoll(options.tokens)) << "\"\n";
+        return exit_ok;
+    }
+    const bool takes_ledger = command == "report" || command == "project" || command == "forecast" || command == "check";
+    if (!takes_ledger && command != "quote" && command != "catalog") return usage_error("unknown command " + command);
+    const std::size_t positional_expected = command == "project" ? 2 : command == "catalog" ? 0 : 1;
+    if (options.positional.size() != positional_expected) {
+        return usage_error(command + " takes " + std::to_string(positional_expected) + " argument(s)");
+    }
+    if ((command == "report" || command == "project" || command == "forecast") && options.at.empty()) {
+        return usage_error(command + " needs --at T");
+    }
+    int exit_code = exit_ok;
+    std::optional<credits::Engine> engine = make_engine(options, exit_code);
+    if (!engine) return exit_code;
+    if (command == "catalog") {
+        std::cout << engine->catalog_json() << '\n';
+        return exit_ok;
+    }
+    const std::string& input_path = options.positional.back();
+    const std::optional<std::string> input = read_input(input_path);
+    if (!input) return usage_error("cannot read " + input_path);
+    if (command == "quote") return emit(engine->quote(*input), options.pretty);
+    if (command == "check") return emit(engine->check(*input), options.pretty);
+    std::string errors;
+    std::optional<credits::Account> account = engine->load(*input, &errors);
+    if (!account) return emit(credits::Answer{false, errors}, options.pretty);
+    if (command == "report") return emit(account->report(options.at, options.from, options.to), options.pretty);
+    if (command == "project") {
+        return emit(account->project(options.positional[0], options.at, options.from, options.to), options.pretty);
+    }
+    return emit(account->forecast(options.at), options.pretty);
+}

@@ -1,0 +1,69 @@
+// The core's public face: what the CLI and the WebAssembly bindings call.
+// Every answer is JSON text: a report, or {"errors": [...]} with ok = false,
+// so both builds return the same bytes for the same question.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "credits/documents.h"
+#include "credits/engine.h"
+#include "credits/ledger.h"
+
+namespace credits {
+
+struct Answer {
+    bool ok = false;
+    std::string json;
+};
+
+// A validated ledger plus the engine state of the last instant asked about,
+// so new ranges at the same instant are answered without re-simulating.
+class Account {
+public:
+    explicit Account(Ledger ledger) : ledger_(std::move(ledger)) {}
+
+    Answer report(std::string_view at, std::string_view from = {}, std::string_view to = {});
+    Answer project(std::string_view project_id, std::string_view at, std::string_view from = {},
+                   std::string_view to = {});
+    Answer forecast(std::string_view at);
+
+    [[nodiscard]] const Ledger& ledger() const { return ledger_; }
+    // The account's facts for a host page: id, offset, opening, projects.
+    [[nodiscard]] std::string summary_json() const;
+
+private:
+    const State& state_at(std::int64_t at_ns);
+    Ledger ledger_;
+    std::optional<State> state_;
+};
+
+class Engine {
+public:
+    // Reads the rule set and the catalog; errors as JSON when either is bad.
+    static std::optional<Engine> create(std::string_view rules_text, std::string_view catalog_text, std::string* errors_json);
+    // With the shipped default rule set and example catalog.
+    static Engine with_defaults();
+
+    // nullopt with `errors_json` set when the document is rejected.
+    std::optional<Account> load(std::string_view ledger_text, std::string* errors_json) const;
+    Answer quote(std::string_view input_text) const;
+    // Validates only: {"ok": true, ...counts} or the errors.
+    Answer check(std::string_view ledger_text) const;
+    [[nodiscard]] std::string catalog_json() const;
+
+    [[nodiscard]] const Rules& rules() const { return rules_; }
+    [[nodiscard]] const Catalog& catalog() const { return catalog_; }
+
+private:
+    Engine(Rules rules, Catalog catalog) : rules_(rules), catalog_(std::move(catalog)) {}
+    Rules rules_;
+    Catalog catalog_;
+};
+
+// Conversions for the calculator: "12.5" -> 125000 tokens, 4200 -> "0.4200".
+Answer credits_to_tokens_json(std::string_view credits_text);
+std::string tokens_to_credits(std::int64_t tokens);
+
+}  // namespace credits

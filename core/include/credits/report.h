@@ -1,0 +1,57 @@
+// The account report (the Usage popup) and the project report (the project
+// detail page), spec §12–§13 and docs/report-format.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "credits/engine.h"
+#include "credits/ledger.h"
+#include "credits/result.h"
+
+namespace credits {
+
+// A question's instant and usage range: records count when
+// from <= at < to, or at <= to when `to_inclusive` (to defaulted to T).
+struct Query {
+    std::int64_t at_ns = 0;
+    std::int64_t from_ns = 0;
+    std::int64_t to_ns = 0;
+    bool to_inclusive = true;
+};
+
+// Reads at (required), from and to (optional, empty = absent) for a ledger.
+Result<Query> make_query(const Ledger& ledger, std::string_view at, std::string_view from = {},
+                         std::string_view to = {});
+
+// Usage figures (spec §2): every token of a record lands in exactly one.
+struct Figures {
+    std::int64_t charged_tokens = 0;
+    std::int64_t cache_hit_tokens = 0;
+    std::int64_t summarization_tokens = 0;
+    std::int64_t other_service_tokens = 0;
+    std::int64_t cancelled_tokens = 0;
+    std::int64_t pending_tokens = 0;
+
+    [[nodiscard]] std::int64_t free_tokens() const {
+        return cache_hit_tokens + summarization_tokens + other_service_tokens + cancelled_tokens + pending_tokens;
+    }
+    [[nodiscard]] std::int64_t total_tokens() const { return charged_tokens + free_tokens(); }
+    Figures& operator+=(const Figures& other);
+    friend bool operator==(const Figures&, const Figures&) = default;
+};
+
+enum class SessionStatus : std::uint8_t { completed, cancelled, in_progress };
+SessionStatus session_status(const Ledger& ledger, const Session& session, std::int64_t at_ns);
+
+// The figures of one record, classified by its session's status at `at_ns`.
+Figures classify(const Ledger& ledger, const UsageRecord& record, std::int64_t at_ns);
+
+std::string account_report_json(const Ledger& ledger, const State& state, const Query& query);
+// nullopt when the ledger has no such project.
+std::optional<std::string> project_report_json(const Ledger& ledger, const State& state, const Query& query,
+                                               std::string_view project_id);
+
+}  // namespace credits

@@ -1,0 +1,135 @@
+#include "credits/api.h"
+
+#include <cassert>
+
+#include "credits/default_data.h"
+#include "credits/forecast.h"
+#include "credits/json_writer.h"
+#include "credits/quote.h"
+#include "credits/report.h"
+
+namespace credits {
+
+const State& Account::state_at(std::int64_t at_ns) {
+    if (!state_ || state_->at_ns != at_ns) state_ = simulate(ledger_, at_ns);
+    return *state_;
+}
+
+Answer Account::report(std::string_view at, std::string_view from, std::string_view to) {
+    const Result<Query> query = make_query(ledger_, at, from, to);
+    if (!query.ok()) return Answer{false, errors_json(query.errors)};
+    return Answer{true, account_report_json(ledger_, state_at(query.value->at_ns), *query.value)};
+}
+
+Answer Account::project(std::string_view project_id, std::string_view at, std::string_view from, std::string_view to) {
+    const Result<Query> query = make_query(ledger_, at, from, to);
+    if (!query.ok()) return Answer{false, errors_json(query.errors)};
+    std::optional<std::string> json = project_report_json(ledger_, state_at(query.value->at_ns), *query.value, project_id);
+    if (!json) {
+        return Answer{false, errors_json({Error{std::string(code::unknown_project), std::nullopt, "/project_id",
+                                                "The ledger has no project \"" + std::string(project_id) + "\"."}})};
+    }
+    return Answer{true, std::move(*json)};
+}
+
+Answer Account::forecast(std::string_view at) {
+    const Result<Query> query = make_query(ledger_, at);
+    if (!query.ok()) return Answer{false, errors_json(query.errors)};
+    return Answer{true, forecast_json(ledger_, state_at(query.value->at_ns))};
+}
+
+std::string Account::summary_json() const {
+    JsonWriter w;
+    w.begin_object().member("account_id", ledger_.account_id);
+    w.member("utc_offset", format_utc_offset(ledger_.utc_offset_minutes));
+    w.instant("opened_at", ledger_.opened_at_ns);
+    w.instant("last_event_at", ledger_.event_instants_ns.empty() ? ledger_.opened_at_ns : ledger_.event_instants_ns.back());
+    w.member("events", static_cast<std::int64_t>(ledger_.event_instants_ns.size()));
+    w.member("duplicates_ignored", static_cast<std::int64_t>(ledger_.duplicates_ignored));
+    w.key("projects").begin_array();
+    for (const Project& p : ledger_.projects) w.begin_object().member("id", p.id).member("name", p.name).end_object();
+    w.end_array().end_object();
+    return w.take();
+}
+
+std::optional<Engine> Engine::create(std::string_view rules_text, std::string_view catalog_text, std::string* errors) {
+    Result<Rules> rules = parse_rules(rules_text);
+    Result<Catalog> catalog = parse_catalog(catalog_text);
+    if (rules.ok() && catalog.ok()) return Engine(*rules.value, std::move(*catalog.value));
+    // Say which document each error is about: pointers are relative to it.
+    std::vector<Error> all;
+    for (Error& e : rules.errors) {
+        e.pointer = "/rules" + e.pointer;
+        all.push_back(std::move(e));
+    }
+    for (Error& e : catalog.errors) {
+        e.pointer = "/catalog" + e.pointer;
+        all.push_back(std::move(e));
+    }
+    if (errors != nullptr) *errors = errors_json(all);
+    return std::nullopt;
+}
+
+Engine Engine::with_defaults() {
+    std::string errors;
+    std::optional<Engine> engine = create(default_rules_json, default_catalog_json, &errors);
+    assert(engine && "the shipped default rule set and catalog are valid");
+    return std::move(*engine);
+}
+
+std::optional<Account> Engine::load(std::string_view ledger_text, std::string* errors) const {
+    Result<Ledger> ledger = parse_ledger(ledger_text, rules_, catalog_);
+    if (!ledger.ok()) {
+        if (errors != nullptr) *errors = errors_json(ledger.errors);
+        return std::nullopt;
+    }
+    return Account(std::move(*ledger.value));
+}
+
+Answer Engine::quote(std::string_view input_text) const {
+    const Result<QuoteInput> input = parse_quote_input(input_text, catalog_);
+    if (!input.ok()) return Answer{false, errors_json(input.errors)};
+    Result<std::string> json = quote_json(rules_, catalog_, *input.value);
+    if (!json.ok()) return Answer{false, errors_json(json.errors)};
+    return Answer{true, std::move(*json.value)};
+}
+
+Answer Engine::check(std::string_view ledger_text) const {
+    std::string errors;
+    const std::optional<Account> account = load(ledger_text, &errors);
+    if (!account) return Answer{false, std::move(errors)};
+    std::string summary = account->summary_json();
+    assert(summary.front() == '{');
+    return Answer{true, "{\"ok\":true," + summary.substr(1)};
+}
+
+std::string Engine::catalog_json() const {
+    JsonWriter w;
+    w.begin_object().member("currency", catalog_.currency).amount("signup", rules_.signup_tokens);
+    w.key("plans").begin_array();
+    for (const Plan& p : catalog_.plans) {
+        w.begin_object().member("id", p.id).member("name", p.name).amount("monthly", p.monthly_tokens);
+        w.member("monthly_price_minor", p.monthly_price_minor).end_object();
+    }
+    w.end_array().key("packs").begin_array();
+    for (const Pack& p : catalog_.packs) {
+        w.begin_object().member("id", p.id).member("name", p.name).amount("credits", p.credits_tokens);
+        w.member("price_minor", p.price_minor).end_object();
+    }
+    w.end_array().end_object();
+    return w.take();
+}
+
+Answer credits_to_tokens_json(std::string_view credits_text) {
+    bool out_of_range = false;
+    const std::optional<std::int64_t> tokens = parse_credit_string(credits_text, &out_of_range);
+    if (tokens) return Answer{true, std::to_string(*tokens)};
+    const Error error{std::string(out_of_range ? code::amount_out_of_range : code::invalid_amount), std::nullopt, "",
+                      out_of_range ? "The credit amount is more than the largest amount the core accepts (900719925.4740991 credits)."
+                                   : "A credit amount looks like \"25\" or \"25.5\": digits, no leading zeros, at most four after the point."};
+    return Answer{false, errors_json({error})};
+}
+
+std::string tokens_to_credits(std::int64_t tokens) { return format_credits(tokens); }
+
+}  // namespace credits

@@ -1,0 +1,133 @@
+#include "credits/engine.h"
+
+#include <cassert>
+#include <set>
+
+namespace credits {
+namespace {
+
+class Simulation {
+public:
+    Simulation(const Ledger& ledger, std::int64_t at_ns)
+        : ledger_(ledger), active_(BurnOrder{&ledger}) {
+        state_.at_ns = at_ns;
+        state_.grants.resize(ledger.grants.size());
+        state_.charge_entry_by_session.assign(ledger.sessions.size(), no_index);
+    }
+
+    State run() {
+        for (const Action& action : ledger_.actions) {
+            if (action.at_ns > state_.at_ns) break;
+            switch (action.kind) {
+                case ActionKind::expiry: expire(action); break;
+                case ActionKind::grant: grant(action); break;
+                case ActionKind::billing_failed: push_entry(EntryKind::billing_failed, action, 0); break;
+                case ActionKind::completion: charge(action); break;
+            }
+            assert(state_.overdraft_tokens == 0 || state_.remaining_tokens == 0);
+        }
+        assert(conserves(ledger_, state_));
+        return std::move(state_);
+    }
+
+private:
+    struct BurnOrder {
+        const Ledger* ledger;
+        bool operator()(std::uint32_t a, std::uint32_t b) const {
+            return burns_before(ledger->grants[a], ledger->grants[b]);
+        }
+    };
+
+    LedgerEntry& push_entry(EntryKind kind, const Action& action, std::int64_t tokens) {
+        LedgerEntry entry;
+        entry.kind = kind;
+        entry.at_ns = action.at_ns;
+        entry.index = action.index;
+        entry.tokens = tokens;
+        entry.allocations_begin = entry.allocations_end = static_cast<std::uint32_t>(state_.allocations.size());
+        entry.balance_tokens = state_.balance_tokens();
+        state_.entries.push_back(entry);
+        return state_.entries.back();
+    }
+
+    void expire(const Action& action) {
+        GrantState& grant = state_.grants[action.index];
+        if (!grant.granted || !grant.active) return;
+        grant.active = false;
+        active_.erase(action.index);
+        const std::int64_t left = grant.remaining_tokens;
+        grant.expired_tokens = left;
+        grant.remaining_tokens = 0;
+        state_.remaining_tokens -= left;
+        if (left > 0) push_entry(EntryKind::expiry, action, left);
+    }
+
+    void grant(const Action& action) {
+        const GrantRecord& record = ledger_.grants[action.index];
+        GrantState& grant = state_.grants[action.index];
+        assert(record.expires_at_ns > action.at_ns);
+        grant.granted = true;
+        grant.active = true;
+        // The overdraft is repaid before anything of the grant is spendable.
+        const std::int64_t repaid = std::min(state_.overdraft_tokens, record.tokens);
+        grant.used_tokens = repaid;
+        grant.remaining_tokens = record.tokens - repaid;
+        state_.overdraft_tokens -= repaid;
+        state_.remaining_tokens += grant.remaining_tokens;
+        if (grant.remaining_tokens > 0) active_.insert(action.index);
+        push_entry(EntryKind::grant, action, record.tokens);
+        if (repaid > 0) push_entry(EntryKind::repayment, action, repaid);
+    }
+
+    void charge(const Action& action) {
+        const Session& session = ledger_.sessions[action.index];
+        const std::int64_t charged = session.output_tokens + session.input_cache_miss_tokens;
+        std::int64_t left = charged;
+        const auto begin = static_cast<std::uint32_t>(state_.allocations.size());
+        // Each iteration exhausts a grant or covers the charge: bounded by the grant count.
+        while (left > 0 && !active_.empty()) {
+            const std::uint32_t g = *active_.begin();
+            GrantState& grant = state_.grants[g];
+            const std::int64_t take = std::min(left, grant.remaining_tokens);
+            assert(take > 0);
+            grant.used_tokens += take;
+            grant.remaining_tokens -= take;
+            state_.remaining_tokens -= take;
+            left -= take;
+            state_.allocations.push_back(Allocation{g, take});
+            if (grant.remaining_tokens == 0) active_.erase(active_.begin());
+        }
+        state_.overdraft_tokens += left;
+        state_.lifetime_charged_tokens += charged;
+        LedgerEntry& entry = push_entry(EntryKind::charge, action, charged);
+        entry.overdraft_tokens = left;
+        entry.allocations_begin = begin;
+        entry.allocations_end = static_cast<std::uint32_t>(state_.allocations.size());
+        state_.charge_entry_by_session[action.index] = static_cast<std::uint32_t>(state_.entries.size() - 1);
+    }
+
+    const Ledger& ledger_;
+    State state_;
+    std::set<std::uint32_t, BurnOrder> active_;  // granted, unexpired, with tokens remaining
+};
+
+}  // namespace
+
+State simulate(const Ledger& ledger, std::int64_t at_ns) { return Simulation(ledger, at_ns).run(); }
+
+bool conserves(const Ledger& ledger, const State& state) {
+    std::int64_t used = 0;
+    std::int64_t remaining = 0;
+    for (std::size_t g = 0; g < ledger.grants.size(); ++g) {
+        const GrantState& grant = state.grants[g];
+        const std::int64_t granted = grant.granted ? ledger.grants[g].tokens : 0;
+        if (granted != grant.used_tokens + grant.expired_tokens + grant.remaining_tokens) return false;
+        if (grant.used_tokens < 0 || grant.expired_tokens < 0 || grant.remaining_tokens < 0) return false;
+        used += grant.used_tokens;
+        remaining += grant.remaining_tokens;
+    }
+    return used + state.overdraft_tokens == state.lifetime_charged_tokens && remaining == state.remaining_tokens &&
+           state.overdraft_tokens >= 0;
+}
+
+}  // namespace credits

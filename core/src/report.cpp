@@ -1,0 +1,416 @@
+#include "credits/report.h"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <map>
+
+#include "credits/json_writer.h"
+
+namespace credits {
+
+Figures& Figures::operator+=(const Figures& other) {
+    charged_tokens += other.charged_tokens;
+    cache_hit_tokens += other.cache_hit_tokens;
+    summarization_tokens += other.summarization_tokens;
+    other_service_tokens += other.other_service_tokens;
+    cancelled_tokens += other.cancelled_tokens;
+    pending_tokens += other.pending_tokens;
+    return *this;
+}
+
+Result<Query> make_query(const Ledger& ledger, std::string_view at, std::string_view from, std::string_view to) {
+    ErrorList errors;
+    const auto read = [&](std::string_view text, std::string_view name) -> std::optional<std::int64_t> {
+        InstantProblem problem = InstantProblem::none;
+        const std::optional<Instant> instant = parse_instant(text, &problem);
+        if (!instant) {
+            errors.add(code::invalid_query, std::nullopt, "/" + std::string(name),
+                       "\"" + std::string(name) + "\" must be an RFC 3339 instant with a zone between 1970 and 2200, like "
+                       "\"2026-12-01T00:00:00Z\"; found \"" + std::string(text) + "\".");
+            return std::nullopt;
+        }
+        return instant->ns;
+    };
+    Query query;
+    if (at.empty()) {
+        errors.add(code::invalid_query, std::nullopt, "/at", "Every question needs the instant \"at\" it is asked at.");
+        return Result<Query>::failure(errors.take());
+    }
+    const auto at_ns = read(at, "at");
+    const auto from_ns = from.empty() ? std::optional<std::int64_t>(ledger.opened_at_ns) : read(from, "from");
+    const auto to_ns = to.empty() ? at_ns : read(to, "to");
+    if (!at_ns || !from_ns || !to_ns) return Result<Query>::failure(errors.take());
+    if (*to_ns > *at_ns) {
+        errors.add(code::invalid_query, std::nullopt, "/to",
+                   "\"to\" (" + format_instant(*to_ns) + ") is later than the report instant \"at\" (" +
+                       format_instant(*at_ns) + "); usage after the report instant is not known yet.");
+    }
+    if (!from.empty() && *from_ns > *to_ns) {
+        errors.add(code::invalid_query, std::nullopt, "/from", "\"from\" must not be later than \"to\".");
+    }
+    if (!errors.empty()) return Result<Query>::failure(errors.take());
+    query.at_ns = *at_ns;
+    query.from_ns = *from_ns;
+    query.to_ns = *to_ns;
+    query.to_inclusive = to.empty();
+    return Result<Query>::success(query);
+}
+
+SessionStatus session_status(const Ledger& ledger, const Session& session, std::int64_t at_ns) {
+    if (session.completed_at_ns && *session.completed_at_ns <= at_ns) return SessionStatus::completed;
+    const Task& task = ledger.tasks[session.task];
+    if (task.cancelled_at_ns && *task.cancelled_at_ns <= at_ns) return SessionStatus::cancelled;
+    return SessionStatus::in_progress;
+}
+
+Figures classify(const Ledger& ledger, const UsageRecord& record, std::int64_t at_ns) {
+    Figures f;
+    const std::int64_t all = record.output_tokens + record.input_cache_miss_tokens + record.input_cache_hit_tokens;
+    switch (record.service) {
+        case Service::summarization: f.summarization_tokens = all; return f;
+        case Service::other: f.other_service_tokens = all; return f;
+        case Service::agent_chat: break;
+    }
+    f.cache_hit_tokens = record.input_cache_hit_tokens;
+    const std::int64_t billable = record.output_tokens + record.input_cache_miss_tokens;
+    switch (session_status(ledger, ledger.sessions[record.session], at_ns)) {
+        case SessionStatus::completed: f.charged_tokens = billable; break;
+        case SessionStatus::cancelled: f.cancelled_tokens = billable; break;
+        case SessionStatus::in_progress: f.pending_tokens = billable; break;
+    }
+    return f;
+}
+
+namespace {
+
+std::string_view status_name(SessionStatus status) {
+    switch (status) {
+        case SessionStatus::completed: return "completed";
+        case SessionStatus::cancelled: return "cancelled";
+        case SessionStatus::in_progress: return "in_progress";
+    }
+    return "in_progress";
+}
+
+// The records of the query's range, in (at, id) order.
+template <typename Visit>
+void for_each_record_in_range(const Ledger& ledger, const Query& query, Visit&& visit) {
+    auto it = std::lower_bound(ledger.usage.begin(), ledger.usage.end(), query.from_ns,
+                               [](const UsageRecord& r, std::int64_t from) { return r.at_ns < from; });
+    for (; it != ledger.usage.end(); ++it) {
+        if (query.to_inclusive ? it->at_ns > query.to_ns : it->at_ns >= query.to_ns) break;
+        visit(*it);
+    }
+}
+
+void write_figures(JsonWriter& w, const Figures& f) {
+    w.amount("charged", f.charged_tokens);
+    w.key("free").begin_object();
+    w.amount("cache_hit", f.cache_hit_tokens);
+    w.amount("summarization", f.summarization_tokens);
+    w.amount("other_service", f.other_service_tokens);
+    w.amount("cancelled", f.cancelled_tokens);
+    w.amount("pending", f.pending_tokens);
+    w.end_object();
+    w.amount("free", f.free_tokens());
+    w.amount("total", f.total_tokens());
+}
+
+void write_header(JsonWriter& w, const Ledger& ledger, const Query& query, std::string_view kind) {
+    w.member("format", "easycoda.report/1").member("kind", kind);
+    w.member("account_id", ledger.account_id).member("utc_offset", format_utc_offset(ledger.utc_offset_minutes));
+    w.instant("at", query.at_ns).instant("from", query.from_ns).instant("to", query.to_ns);
+    w.member("to_inclusive", query.to_inclusive);
+}
+
+void write_daily(JsonWriter& w, const Ledger& ledger, const Query& query, std::uint32_t project_filter) {
+    // Records come in time order, so local days come in ascending order.
+    w.key("daily").begin_array();
+    bool open = false;
+    std::int64_t day = 0;
+    Figures figures;
+    const auto flush = [&] {
+        if (open && figures.total_tokens() > 0) {
+            w.begin_object().member("date", format_day(day));
+            write_figures(w, figures);
+            w.end_object();
+        }
+    };
+    for_each_record_in_range(ledger, query, [&](const UsageRecord& record) {
+        if (project_filter != no_index && record.project != project_filter) return;
+        const std::int64_t record_day = local_day(record.at_ns, ledger.utc_offset_minutes);
+        if (!open || record_day != day) {
+            flush();
+            open = true;
+            day = record_day;
+            figures = Figures{};
+        }
+        figures += classify(ledger, record, query.at_ns);
+    });
+    flush();
+    w.end_array();
+}
+
+void write_charge_entry_body(JsonWriter& w, const Ledger& ledger, const State& state, const LedgerEntry& entry) {
+    const Session& session = ledger.sessions[entry.index];
+    w.member("event_id", session.completion_event_id);
+    w.member("project_id", ledger.projects[session.project].id);
+    w.member("task_id", ledger.tasks[session.task].task_id).member("session_id", session.session_id);
+    w.amount("output", session.output_tokens).amount("input_cache_miss", session.input_cache_miss_tokens);
+    w.amount("charged", entry.tokens);
+    w.key("allocations").begin_array();
+    for (std::uint32_t a = entry.allocations_begin; a < entry.allocations_end; ++a) {
+        const Allocation& allocation = state.allocations[a];
+        const GrantRecord& grant = ledger.grants[allocation.grant];
+        w.begin_object().member("grant_id", grant.id).member("source", grant_source_name(grant.source));
+        w.amount_plain(allocation.tokens).end_object();
+    }
+    w.end_array();
+    w.amount("overdraft", entry.overdraft_tokens);
+}
+
+void write_entry(JsonWriter& w, const Ledger& ledger, const State& state, const LedgerEntry& entry) {
+    w.begin_object();
+    switch (entry.kind) {
+        case EntryKind::grant: {
+            const GrantRecord& grant = ledger.grants[entry.index];
+            w.member("kind", "grant").instant("at", entry.at_ns).member("grant_id", grant.id);
+            w.member("source", grant_source_name(grant.source)).amount_plain(entry.tokens);
+            break;
+        }
+        case EntryKind::repayment:
+            w.member("kind", "repayment").instant("at", entry.at_ns).member("grant_id", ledger.grants[entry.index].id);
+            w.amount_plain(entry.tokens);
+            break;
+        case EntryKind::expiry:
+            w.member("kind", "expiry").instant("at", entry.at_ns).member("grant_id", ledger.grants[entry.index].id);
+            w.amount_plain(entry.tokens);
+            break;
+        case EntryKind::billing_failed: {
+            const FailedBilling& billing = ledger.failed_billings[entry.index];
+            w.member("kind", "billing_failed").instant("at", entry.at_ns).member("event_id", billing.id);
+            w.member("plan", billing.plan);
+            break;
+        }
+        case EntryKind::charge:
+            w.member("kind", "charge").instant("at", entry.at_ns);
+            write_charge_entry_body(w, ledger, state, entry);
+            break;
+    }
+    w.amount("balance", entry.balance_tokens);
+    w.end_object();
+}
+
+void write_grants(JsonWriter& w, const Ledger& ledger, const State& state) {
+    w.key("grants").begin_array();
+    for (std::size_t g = 0; g < ledger.grants.size(); ++g) {
+        const GrantState& s = state.grants[g];
+        if (!s.granted) continue;
+        const GrantRecord& grant = ledger.grants[g];
+        w.begin_object().member("id", grant.id).member("source", grant_source_name(grant.source));
+        w.instant("granted_at", grant.granted_at_ns);
+        w.instant("expires_at", grant.expires() ? std::optional<std::int64_t>(grant.expires_at_ns) : std::nullopt);
+        w.amount("granted", grant.tokens).amount("used", s.used_tokens).amount("expired", s.expired_tokens);
+        w.amount("remaining", s.remaining_tokens).member("active", s.active);
+        w.member("plan", grant.plan).member("pack", grant.pack).member("reason", grant.reason);
+        w.instant("period_start", grant.period_start_ns).instant("period_end", grant.period_end_ns);
+        w.end_object();
+    }
+    w.end_array();
+}
+
+void write_balance(JsonWriter& w, const Ledger& ledger, const State& state) {
+    w.amount("balance", state.balance_tokens()).amount("overdraft", state.overdraft_tokens);
+    w.member("can_start_agent_chat", state.balance_tokens() > 0);
+    w.amount("lifetime_charged", state.lifetime_charged_tokens);
+    constexpr std::array<GrantSource, 4> sources = {GrantSource::signup, GrantSource::promotion, GrantSource::plan,
+                                                    GrantSource::purchase};
+    std::array<std::int64_t, 4> by_source{};
+    std::int64_t next_expiry_ns = instant_never_ns;
+    for (std::size_t g = 0; g < ledger.grants.size(); ++g) {
+        const GrantState& s = state.grants[g];
+        if (!s.active) continue;
+        by_source[static_cast<std::size_t>(ledger.grants[g].source)] += s.remaining_tokens;
+        if (s.remaining_tokens > 0 && ledger.grants[g].expires())
+            next_expiry_ns = std::min(next_expiry_ns, ledger.grants[g].expires_at_ns);
+    }
+    w.key("balance_by_source").begin_object();
+    for (const GrantSource source : sources) {
+        w.key(grant_source_name(source)).begin_object();
+        w.amount("remaining", by_source[static_cast<std::size_t>(source)]).end_object();
+    }
+    w.end_object();
+    w.key("expires_next");
+    if (next_expiry_ns == instant_never_ns) {
+        w.null();
+        return;
+    }
+    std::int64_t expiring = 0;
+    w.begin_object().instant("expires_at", next_expiry_ns);
+    for (std::size_t g = 0; g < ledger.grants.size(); ++g) {
+        if (state.grants[g].active && ledger.grants[g].expires_at_ns == next_expiry_ns)
+            expiring += state.grants[g].remaining_tokens;
+    }
+    w.amount("remaining", expiring).key("grant_ids").begin_array();
+    for (std::size_t g = 0; g < ledger.grants.size(); ++g) {
+        if (state.grants[g].active && state.grants[g].remaining_tokens > 0 && ledger.grants[g].expires_at_ns == next_expiry_ns)
+            w.value(ledger.grants[g].id);
+    }
+    w.end_array().end_object();
+}
+
+}  // namespace
+
+std::string account_report_json(const Ledger& ledger, const State& state, const Query& query) {
+    assert(state.at_ns == query.at_ns);
+    JsonWriter w;
+    w.begin_object();
+    write_header(w, ledger, query, "account");
+    write_balance(w, ledger, state);
+    write_grants(w, ledger, state);
+    w.key("failed_billings").begin_array();
+    for (const FailedBilling& billing : ledger.failed_billings) {
+        if (billing.at_ns > query.at_ns) break;
+        w.begin_object().member("id", billing.id).instant("at", billing.at_ns).member("plan", billing.plan);
+        w.instant("period_start", billing.period_start_ns).instant("period_end", billing.period_end_ns).end_object();
+    }
+    w.end_array();
+
+    Figures total;
+    std::vector<Figures> per_project(ledger.projects.size());
+    for_each_record_in_range(ledger, query, [&](const UsageRecord& record) {
+        const Figures f = classify(ledger, record, query.at_ns);
+        total += f;
+        per_project[record.project] += f;
+    });
+    w.key("usage").begin_object();
+    write_figures(w, total);
+    w.end_object();
+    w.key("projects").begin_array();
+    for (std::size_t p = 0; p < ledger.projects.size(); ++p) {
+        w.begin_object().member("id", ledger.projects[p].id).member("name", ledger.projects[p].name);
+        write_figures(w, per_project[p]);
+        w.end_object();
+    }
+    w.end_array();
+    write_daily(w, ledger, query, no_index);
+    w.key("ledger").begin_array();
+    for (const LedgerEntry& entry : state.entries) write_entry(w, ledger, state, entry);
+    w.end_array();
+    w.member("duplicates_ignored", static_cast<std::int64_t>(ledger.duplicates_ignored));
+    const auto after = ledger.event_instants_ns.end() -
+                       std::upper_bound(ledger.event_instants_ns.begin(), ledger.event_instants_ns.end(), query.at_ns);
+    w.member("events_after_at", static_cast<std::int64_t>(after));
+    w.end_object();
+    return w.take();
+}
+
+namespace {
+
+struct SessionRow {
+    Figures figures;
+    std::int64_t output_tokens = 0;
+    std::int64_t input_cache_miss_tokens = 0;
+    std::int64_t input_cache_hit_tokens = 0;
+    std::int64_t first_usage_ns = instant_never_ns;
+    std::int64_t last_usage_ns = 0;
+    std::vector<std::uint32_t> models;
+};
+
+struct TaskRow {
+    Figures figures;
+    std::map<std::string, std::uint32_t> sessions;  // session id -> session index, sorted by id bytes
+};
+
+}  // namespace
+
+std::optional<std::string> project_report_json(const Ledger& ledger, const State& state, const Query& query,
+                                               std::string_view project_id) {
+    const std::uint32_t project = ledger.find_project(project_id);
+    if (project == no_index) return std::nullopt;
+    Figures total;
+    Figures untasked;
+    std::map<std::string, std::uint32_t> task_order;  // task id -> task index
+    std::map<std::uint32_t, TaskRow> tasks;
+    std::map<std::uint32_t, SessionRow> sessions;
+    for_each_record_in_range(ledger, query, [&](const UsageRecord& record) {
+        if (record.project != project) return;
+        const Figures f = classify(ledger, record, query.at_ns);
+        total += f;
+        if (record.task == no_index) {
+            untasked += f;
+            return;
+        }
+        task_order.emplace(ledger.tasks[record.task].task_id, record.task);
+        TaskRow& task = tasks[record.task];
+        task.figures += f;
+        if (record.session == no_index) return;
+        task.sessions.emplace(ledger.sessions[record.session].session_id, record.session);
+        SessionRow& row = sessions[record.session];
+        row.figures += f;
+        if (record.service == Service::agent_chat) {
+            row.output_tokens += record.output_tokens;
+            row.input_cache_miss_tokens += record.input_cache_miss_tokens;
+            row.input_cache_hit_tokens += record.input_cache_hit_tokens;
+        }
+        row.first_usage_ns = std::min(row.first_usage_ns, record.at_ns);
+        row.last_usage_ns = std::max(row.last_usage_ns, record.at_ns);
+        if (record.model != no_index && std::find(row.models.begin(), row.models.end(), record.model) == row.models.end())
+            row.models.push_back(record.model);
+    });
+
+    JsonWriter w;
+    w.begin_object();
+    write_header(w, ledger, query, "project");
+    w.key("project").begin_object().member("id", ledger.projects[project].id);
+    w.member("name", ledger.projects[project].name).end_object();
+    w.key("usage").begin_object();
+    write_figures(w, total);
+    w.end_object();
+    write_daily(w, ledger, query, project);
+    w.key("tasks").begin_array();
+    for (const auto& [task_id, t] : task_order) {
+        const Task& task = ledger.tasks[t];
+        const bool cancelled = task.cancelled_at_ns && *task.cancelled_at_ns <= query.at_ns;
+        w.begin_object().member("task_id", task_id).member("status", cancelled ? "cancelled" : "active");
+        w.instant("cancelled_at", cancelled ? task.cancelled_at_ns : std::nullopt);
+        w.member("cancel_reason", cancelled ? task.cancel_reason : std::nullopt);
+        write_figures(w, tasks[t].figures);
+        w.key("sessions").begin_array();
+        for (const auto& [session_id, s] : tasks[t].sessions) {
+            const Session& session = ledger.sessions[s];
+            const SessionRow& row = sessions[s];
+            const SessionStatus status = session_status(ledger, session, query.at_ns);
+            w.begin_object().member("session_id", session_id).member("status", status_name(status));
+            w.instant("completed_at", status == SessionStatus::completed ? session.completed_at_ns : std::nullopt);
+            w.instant("first_usage_at", row.first_usage_ns).instant("last_usage_at", row.last_usage_ns);
+            std::vector<std::string_view> models;
+            for (const std::uint32_t m : row.models) models.push_back(ledger.models[m]);
+            std::sort(models.begin(), models.end());
+            w.key("models").begin_array();
+            for (const std::string_view m : models) w.value(m);
+            w.end_array();
+            w.amount("output", row.output_tokens).amount("input_cache_miss", row.input_cache_miss_tokens);
+            w.amount("input_cache_hit", row.input_cache_hit_tokens);
+            write_figures(w, row.figures);
+            w.key("charge");
+            const std::uint32_t entry = state.charge_entry_by_session[s];
+            if (entry == no_index) {
+                w.null();
+            } else {
+                write_entry(w, ledger, state, state.entries[entry]);
+            }
+            w.end_object();
+        }
+        w.end_array().end_object();
+    }
+    w.end_array();
+    w.key("untasked").begin_object();
+    write_figures(w, untasked);
+    w.end_object();
+    w.end_object();
+    return w.take();
+}
+
+}  // namespace credits
