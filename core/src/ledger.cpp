@@ -215,15 +215,18 @@ void LedgerBuilder::add_event(std::size_t index, Json&& event) {
                          "Credits cannot be redeemed for cash.");
         return;
     }
+    // A bad `at` was reported above; the rest of the event is still checked
+    // (against a stand-in instant) so one pass reports every problem.
+    const Instant at_or_epoch = at.value_or(Instant{});
     if (*type == "account_opened" || *type == "subscription_billed" || *type == "credits_purchased" ||
         *type == "credits_granted") {
-        if (at) read_grant_events(reader, *type, ref, *at);
+        read_grant_events(reader, *type, ref, at_or_epoch);
     } else if (*type == "usage") {
-        if (at) read_usage(reader, ref, at->ns);
+        read_usage(reader, ref, at_or_epoch.ns);
     } else if (*type == "session_completed") {
-        if (at) read_session_completed(reader, ref, at->ns);
+        read_session_completed(reader, ref, at_or_epoch.ns);
     } else if (*type == "task_cancelled") {
-        if (at) read_task_cancelled(reader, ref, at->ns);
+        read_task_cancelled(reader, ref, at_or_epoch.ns);
     } else {
         reader.add_error(code::unknown_event_type, reader.member_pointer("type"),
                          "Unknown event type \"" + *type + "\".");
@@ -509,7 +512,7 @@ void LedgerBuilder::resolve_projects() {
                         "The project \"" + project_refs_.key(i) + "\" is not listed in \"projects\".");
         }
     }
-    if (!errors_.empty()) return;
+    if (!errors_.empty()) return;  // indices stay as interned; the ledger is rejected anyway
     for (UsageRecord& record : ledger_.usage) record.project = final_index[record.project];
     for (Task& task : ledger_.tasks) task.project = final_index[task.project];
     for (Session& session : ledger_.sessions) session.project = final_index[session.project];
@@ -668,9 +671,7 @@ void LedgerBuilder::finish(const Json& root, std::string_view text) {
     read_header(root);
     check_duplicates(text);
     check_opening();
-    if (!errors_.empty()) return;
     resolve_projects();
-    if (!errors_.empty()) return;
     check_sessions();
     if (!errors_.empty()) return;
     build_actions();

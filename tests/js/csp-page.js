@@ -1,0 +1,49 @@
+// Runs inside Chromium under a strict CSP (no 'unsafe-eval', no inline code):
+// imports the module, answers every parity vector on the main thread and the
+// demo report in a Web Worker, and leaves the results for the test to read.
+import { createCreditEngine, CreditDocumentError } from '/wasm/credits.js';
+import { createCreditWorker } from '/wasm/worker-client.js';
+import { answerVector } from '/tests/js/answer.mjs';
+
+const violations = [];
+document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective}: ${e.blockedURI}`));
+
+async function text(path) {
+  const response = await fetch(`/${path}`);
+  if (!response.ok) throw new Error(`${path}: ${response.status}`);
+  return response.text();
+}
+
+async function run() {
+  const index = JSON.parse(await text('tests/vectors/expected/index.json'));
+  const documents = {};
+  const results = [];
+  for (const c of Object.values(index)) {
+    for (const path of [c.ledger, c.input]) if (path && !(path in documents)) documents[path] = await text(path);
+  }
+  const started = performance.now();
+  const engine = await createCreditEngine();
+  const startup_ms = performance.now() - started;
+  for (const [name, c] of Object.entries(index)) {
+    if (c.command === 'check' && c.ok) continue;
+    const got = answerVector(engine, CreditDocumentError, c, documents);
+    results.push({ name, ok: got.ok, json: got.json });
+  }
+  const worker = await createCreditWorker();
+  const remote = await worker.load(documents['web/public/demo/ledger.json']);
+  const workerReport = await remote.report({ at: '2026-12-01T00:00:00Z' });
+  await remote.delete();
+  let workerError = null;
+  try {
+    await worker.load('{"format": 1}');
+  } catch (error) {
+    workerError = { isCreditError: error instanceof CreditDocumentError, code: error.errors?.[0]?.code };
+  }
+  worker.terminate();
+  return { results, workerReport, workerError, violations, startup_ms };
+}
+
+run().then(
+  (value) => { window.__done = { value }; document.getElementById('status').textContent = 'done'; },
+  (error) => { window.__done = { error: String(error && error.stack || error) }; },
+);

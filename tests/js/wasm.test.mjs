@@ -1,0 +1,169 @@
+// The WebAssembly module's JS API, mirroring the C++ suites: parity with the
+// native CLI on every vector, each function of credits.d.ts, error objects,
+// handle lifetime and heap stability. Run: node --test tests/js/
+import test from 'node:test';
+import assert from 'node:assert/strict';
+
+import { createCreditEngine, CreditDocumentError } from '../../wasm/credits.js';
+import { answerVector } from './answer.mjs';
+import { loadVectors, read } from './vectors.mjs';
+
+const engine = await createCreditEngine();
+const demoText = read('web/public/demo/ledger.json');
+
+test('§14 parity: the WASM module answers every vector with the native CLI bytes', () => {
+  const vectors = loadVectors();
+  assert.ok(vectors.length >= 20, `only ${vectors.length} vectors`);
+  const documents = new Proxy({}, { get: (_, path) => read(path) });
+  for (const c of vectors) {
+    const got = answerVector(engine, CreditDocumentError, c, documents);
+    assert.equal(got.ok, c.ok, `${c.name}: ok`);
+    if (c.command === 'check' && c.ok) {
+      const expected = JSON.parse(c.expected);
+      const ledger = engine.load(documents[c.ledger]);
+      assert.equal(ledger.accountId, expected.account_id, c.name);
+      assert.equal(ledger.eventCount, expected.events, c.name);
+      assert.deepEqual(ledger.projects, expected.projects, c.name);
+      ledger.delete();
+      continue;
+    }
+    assert.equal(got.json, c.expected, `${c.name}: bytes differ from the native CLI`);
+  }
+});
+
+test('load() parses once; report(), project() and forecast() answer many questions', () => {
+  const ledger = engine.load(demoText);
+  assert.equal(ledger.accountId, 'acct_demo');
+  assert.equal(ledger.utcOffset, '+08:00');
+  assert.equal(ledger.projects.length, 5);
+  const december = ledger.report({ at: '2026-12-01T00:00:00Z' });
+  assert.equal(december.kind, 'account');
+  assert.equal(typeof december.balance_tokens, 'number');
+  assert.equal(december.balance_credits, engine.tokensToCredits(december.balance_tokens));
+  // A new range at the same instant: same balance, usage of the range only.
+  const november = ledger.report({ at: '2026-12-01T00:00:00Z', from: '2026-11-01T00:00:00Z' });
+  assert.equal(november.balance_tokens, december.balance_tokens);
+  assert.ok(november.usage.total_tokens < december.usage.total_tokens);
+  // Dates are accepted too.
+  const viaDate = ledger.report({ at: new Date('2026-12-01T00:00:00Z') });
+  assert.equal(viaDate.balance_tokens, december.balance_tokens);
+  const project = ledger.project('prj_shop', { at: '2026-12-01T00:00:00Z' });
+  assert.equal(project.project.id, 'prj_shop');
+  const forecast = ledger.forecast({ at: '2026-12-01T00:00:00Z' });
+  assert.equal(forecast.kind, 'forecast');
+  ledger.delete();
+});
+
+test('§14 conservation holds in the report the module returns', () => {
+  const ledger = engine.load(demoText);
+  const report = ledger.report({ at: '2026-12-01T00:00:00Z' });
+  let used = 0;
+  for (const g of report.grants) {
+    assert.equal(g.granted_tokens, g.used_tokens + g.expired_tokens + g.remaining_tokens, g.id);
+    used += g.used_tokens;
+  }
+  assert.equal(used + report.overdraft_tokens, report.lifetime_charged_tokens);
+  ledger.delete();
+});
+
+test('an invalid document throws CreditDocumentError with the §13 error list; nothing is half-loaded', () => {
+  const before = engine.heapBytes();
+  assert.throws(() => engine.load('{"format": "easycoda.ledger/1", "account": {"id": "a"}, "events": [}'), (error) => {
+    assert.ok(error instanceof CreditDocumentError);
+    assert.equal(error.errors[0].code, 'invalid_json');
+    assert.equal(typeof error.errors[0].message, 'string');
+    assert.ok('event_id' in error.errors[0] && 'pointer' in error.errors[0]);
+    assert.deepEqual(JSON.parse(error.json).errors, error.errors);
+    return true;
+  });
+  assert.equal(engine.heapBytes(), before);
+});
+
+test('a question the core rejects throws too (to later than at)', () => {
+  const ledger = engine.load(demoText);
+  assert.throws(() => ledger.report({ at: '2026-11-01T00:00:00Z', to: '2026-11-02T00:00:00Z' }),
+    (error) => error instanceof CreditDocumentError && error.errors[0].code === 'invalid_query');
+  assert.throws(() => ledger.report({}), TypeError);
+  assert.throws(() => ledger.project('nope', { at: '2026-12-01T00:00:00Z' }),
+    (error) => error.errors[0].code === 'unknown_project');
+  ledger.delete();
+});
+
+test('tokensToCredits and creditsToTokens convert exactly, both ways', () => {
+  assert.equal(engine.tokensToCredits(4200), '0.4200');
+  assert.equal(engine.tokensToCredits(0), '0.0000');
+  assert.equal(engine.tokensToCredits(-4200), '-0.4200');
+  assert.equal(engine.tokensToCredits(Number.MAX_SAFE_INTEGER), '900719925474.0991');
+  assert.equal(engine.creditsToTokens('12.5'), 125000);
+  assert.equal(engine.creditsToTokens('0.0001'), 1);
+  assert.equal(engine.creditsToTokens(500), 5000000);
+  for (const bad of ['1.23456', '-1', '01', '1e3', '', ' 1', 'NaN']) {
+    assert.throws(() => engine.creditsToTokens(bad), CreditDocumentError, bad);
+  }
+  for (const bad of [0.5, NaN, Infinity, 2 ** 53]) {
+    assert.throws(() => engine.tokensToCredits(bad), CreditDocumentError, String(bad));
+  }
+  for (let tokens = 0; tokens < 20000; tokens += 7) {
+    assert.equal(engine.creditsToTokens(engine.tokensToCredits(tokens)), tokens);
+  }
+});
+
+test('quote() answers the calculator; amounts are exact Numbers', () => {
+  const quote = engine.quote({ output_tokens: 1_000_000, input_tokens: 10_000_000, cache_hit_rate_bp: 9000 });
+  assert.equal(quote.input_cache_hit_tokens, 9_000_000);
+  assert.equal(quote.input_cache_miss_tokens, 1_000_000);
+  assert.equal(quote.needed_tokens, 2_000_000);
+  assert.equal(quote.recommended, 'free');
+  for (const option of quote.options) assert.ok(Number.isSafeInteger(option.monthly_cost_minor));
+  assert.throws(() => engine.quote({ output_tokens: -1, input_tokens: 0, cache_hit_rate_bp: 0 }), CreditDocumentError);
+});
+
+test('rules and catalog can be given as objects; invalid ones are rejected', async () => {
+  const custom = await createCreditEngine({
+    rules: { format: 'easycoda.rules/1', tokens_per_credit: 10000, signup_credits: 0 },
+    catalog: { format: 'easycoda.catalog/1', currency: 'EUR', plans: [], packs: [{ id: 'p', credits: 10, price_minor: 100 }] },
+  });
+  assert.equal(custom.catalog.currency, 'EUR');
+  assert.equal(custom.signupCredits, '0.0000');
+  const quote = custom.quote({ output_tokens: 250000, input_tokens: 0, cache_hit_rate_bp: 0 });
+  assert.equal(quote.recommended, 'packs');
+  assert.equal(quote.options[1].pack.count, 3);
+  custom.delete();
+  await assert.rejects(createCreditEngine({ rules: { format: 'easycoda.rules/1', tokens_per_credit: 100, signup_credits: 1 } }),
+    (error) => error instanceof CreditDocumentError && error.errors[0].pointer === '/rules/tokens_per_credit');
+});
+
+test('handles: delete() frees, use after delete is a clear error, delete twice is safe', () => {
+  const ledger = engine.load(demoText);
+  ledger.delete();
+  ledger.delete();
+  assert.throws(() => ledger.report({ at: '2026-12-01T00:00:00Z' }), /deleted/);
+  if (typeof Symbol.dispose === 'symbol') {
+    const other = engine.load(demoText);
+    other[Symbol.dispose]();
+    assert.throws(() => other.report({ at: '2026-12-01T00:00:00Z' }), /deleted/);
+  }
+});
+
+test('10,000 load/report/delete cycles leave the WASM heap where it started', () => {
+  const small = JSON.stringify({
+    format: 'easycoda.ledger/1', account: { id: 'a' }, projects: [{ id: 'p', name: 'P' }],
+    events: [
+      { id: 'o', type: 'account_opened', at: '2026-01-01T00:00:00Z' },
+      { id: 'u', type: 'usage', at: '2026-01-02T00:00:00Z', project_id: 'p', task_id: 't', session_id: 's',
+        service: 'agent_chat', tokens: { output: 5, input_cache_miss: 7, input_cache_hit: 11 } },
+      { id: 'c', type: 'session_completed', at: '2026-01-02T00:01:00Z', project_id: 'p', task_id: 't', session_id: 's' },
+    ],
+  });
+  // Warm up once so one-time allocations (e.g. the allocator's own) are not counted.
+  engine.load(small).delete();
+  const before = engine.heapBytes();
+  for (let i = 0; i < 10_000; i++) {
+    const ledger = engine.load(small);
+    const report = ledger.report({ at: '2026-02-01T00:00:00Z' });
+    if (report.usage.charged_tokens !== 12) assert.fail(`cycle ${i}: charged ${report.usage.charged_tokens}`);
+    ledger.delete();
+    if (i % 1000 === 0) assert.throws(() => engine.load('{'), CreditDocumentError);
+  }
+  assert.equal(engine.heapBytes(), before);
+});

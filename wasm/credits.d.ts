@@ -1,0 +1,266 @@
+// Type declarations for the EasyCoda credit engine (WebAssembly build of the
+// C++ core). Written by hand so the types say what the functions really return;
+// the shapes mirror docs/report-format.md.
+
+/** One problem found in a document or a question (spec §13). */
+export interface CreditError {
+  /** Stable code, e.g. "unknown_plan", "usage_after_completion". */
+  code: string;
+  /** The id of the event concerned, or null. */
+  event_id: string | null;
+  /** RFC 6901 JSON pointer to the offending member, e.g. "/events/4/tokens/output". */
+  pointer: string;
+  /** A sentence a person understands. */
+  message: string;
+}
+
+/** Thrown when a ledger, rule set, catalog or question is rejected. Nothing is half-loaded. */
+export class CreditDocumentError extends Error {
+  readonly errors: CreditError[];
+  /** The exact `{"errors": [...]}` text the core wrote (the native CLI prints the same bytes). */
+  readonly json: string;
+}
+
+export interface FreeFigures {
+  cache_hit_tokens: number; cache_hit_credits: string;
+  summarization_tokens: number; summarization_credits: string;
+  other_service_tokens: number; other_service_credits: string;
+  cancelled_tokens: number; cancelled_credits: string;
+  pending_tokens: number; pending_credits: string;
+}
+
+/** Usage figures: every token of the range lands in exactly one category. */
+export interface Figures {
+  charged_tokens: number; charged_credits: string;
+  free: FreeFigures;
+  free_tokens: number; free_credits: string;
+  total_tokens: number; total_credits: string;
+}
+
+export type GrantSource = "signup" | "promotion" | "plan" | "purchase";
+
+export interface Grant {
+  id: string;
+  source: GrantSource;
+  granted_at: string;
+  expires_at: string | null;
+  granted_tokens: number; granted_credits: string;
+  used_tokens: number; used_credits: string;
+  expired_tokens: number; expired_credits: string;
+  remaining_tokens: number; remaining_credits: string;
+  /** Usable at the report's instant. */
+  active: boolean;
+  plan: string | null;
+  pack: string | null;
+  reason: string | null;
+  period_start: string | null;
+  period_end: string | null;
+}
+
+export interface Allocation { grant_id: string; source: GrantSource; tokens: number; credits: string }
+
+interface LedgerEntryBase { at: string; balance_tokens: number; balance_credits: string }
+export type LedgerEntry = LedgerEntryBase & (
+  | { kind: "grant"; grant_id: string; source: GrantSource; tokens: number; credits: string }
+  | { kind: "repayment"; grant_id: string; tokens: number; credits: string }
+  | { kind: "expiry"; grant_id: string; tokens: number; credits: string }
+  | { kind: "billing_failed"; event_id: string; plan: string }
+  | ChargeEntry
+);
+
+export interface ChargeEntry {
+  kind: "charge";
+  at: string;
+  event_id: string;
+  project_id: string; task_id: string; session_id: string;
+  output_tokens: number; output_credits: string;
+  input_cache_miss_tokens: number; input_cache_miss_credits: string;
+  charged_tokens: number; charged_credits: string;
+  allocations: Allocation[];
+  overdraft_tokens: number; overdraft_credits: string;
+  balance_tokens: number; balance_credits: string;
+}
+
+interface ReportHeader {
+  format: "easycoda.report/1";
+  account_id: string;
+  utc_offset: string;
+  at: string;
+  from: string;
+  to: string;
+  to_inclusive: boolean;
+}
+
+export interface DailyRow extends Figures { date: string }
+export interface ProjectRow extends Figures { id: string; name: string }
+
+export interface AccountReport extends ReportHeader {
+  kind: "account";
+  balance_tokens: number; balance_credits: string;
+  overdraft_tokens: number; overdraft_credits: string;
+  can_start_agent_chat: boolean;
+  lifetime_charged_tokens: number; lifetime_charged_credits: string;
+  balance_by_source: Record<GrantSource, { remaining_tokens: number; remaining_credits: string }>;
+  expires_next: null | { expires_at: string; remaining_tokens: number; remaining_credits: string; grant_ids: string[] };
+  grants: Grant[];
+  failed_billings: { id: string; at: string; plan: string; period_start: string; period_end: string }[];
+  usage: Figures;
+  projects: ProjectRow[];
+  daily: DailyRow[];
+  ledger: LedgerEntry[];
+  duplicates_ignored: number;
+  events_after_at: number;
+}
+
+export type SessionStatus = "completed" | "cancelled" | "in_progress";
+
+export interface SessionRow extends Figures {
+  session_id: string;
+  status: SessionStatus;
+  completed_at: string | null;
+  first_usage_at: string;
+  last_usage_at: string;
+  models: string[];
+  output_tokens: number; output_credits: string;
+  input_cache_miss_tokens: number; input_cache_miss_credits: string;
+  input_cache_hit_tokens: number; input_cache_hit_credits: string;
+  charge: ChargeEntry | null;
+}
+
+export interface TaskRow extends Figures {
+  task_id: string;
+  status: "active" | "cancelled";
+  cancelled_at: string | null;
+  cancel_reason: string | null;
+  sessions: SessionRow[];
+}
+
+export interface ProjectReport extends ReportHeader {
+  kind: "project";
+  project: { id: string; name: string };
+  usage: Figures;
+  daily: DailyRow[];
+  tasks: TaskRow[];
+  untasked: Figures;
+}
+
+export interface QuoteInput {
+  output_tokens: number;
+  input_tokens: number;
+  /** Cache-hit rate in basis points, 0..10000. */
+  cache_hit_rate_bp: number;
+  /** Limit the plan options to this plan id. */
+  plan?: string;
+}
+
+export interface QuoteOption {
+  key: string;
+  option: "free" | "packs" | "plan";
+  plan_id: string | null;
+  plan_name: string | null;
+  needed_tokens: number; needed_credits: string;
+  included_tokens: number; included_credits: string;
+  shortfall_tokens: number; shortfall_credits: string;
+  pack: null | { id: string; name: string | null; count: number; credits_each_tokens: number; credits_each_credits: string; price_each_minor: number };
+  purchased_tokens: number; purchased_credits: string;
+  left_over_tokens: number; left_over_credits: string;
+  expiring_unused_tokens: number; expiring_unused_credits: string;
+  monthly_cost_minor: number;
+  covers_month: boolean;
+  months_covered: number | null;
+  recommended: boolean;
+}
+
+export interface QuoteReport {
+  format: "easycoda.report/1";
+  kind: "quote";
+  currency: string;
+  input: QuoteInput;
+  input_cache_hit_tokens: number; input_cache_hit_credits: string;
+  input_cache_miss_tokens: number; input_cache_miss_credits: string;
+  needed_tokens: number; needed_credits: string;
+  options: QuoteOption[];
+  /** The key of the cheapest option that covers the month, or null when none does. */
+  recommended: string | null;
+}
+
+export interface ForecastReport {
+  format: "easycoda.report/1";
+  kind: "forecast";
+  account_id: string;
+  at: string;
+  window_start: string;
+  window_end: string;
+  window_charged_tokens: number; window_charged_credits: string;
+  window_seconds: number;
+  rate_tokens_per_day: number;
+  balance_tokens: number; balance_credits: string;
+  runs_out_at: string | null;
+  grants: { id: string; source: GrantSource; expires_at: string; remaining_tokens: number; remaining_credits: string; likely_unused_tokens: number; likely_unused_credits: string }[];
+}
+
+/** A question about a loaded ledger: instants are RFC 3339 strings. */
+export interface ReportQuery { at: string | Date; from?: string | Date; to?: string | Date }
+
+export interface Plan { id: string; name: string | null; monthly_tokens: number; monthly_credits: string; monthly_price_minor: number }
+export interface Pack { id: string; name: string | null; credits_tokens: number; credits_credits: string; price_minor: number }
+/** The rule set and catalog in use, as the core read them. */
+export interface Catalog {
+  currency: string;
+  signup_tokens: number; signup_credits: string;
+  plans: Plan[];
+  packs: Pack[];
+}
+
+/** A parsed, validated ledger held inside the WebAssembly heap. Free it with delete(). */
+export interface Ledger {
+  readonly accountId: string;
+  readonly utcOffset: string;
+  readonly openedAt: string;
+  /** The instant of the latest event: a sensible default for `at`. */
+  readonly lastEventAt: string;
+  /** Distinct events in the document (exact duplicates counted once). */
+  readonly eventCount: number;
+  readonly projects: { id: string; name: string }[];
+  report(query: ReportQuery): AccountReport;
+  project(projectId: string, query: ReportQuery): ProjectReport;
+  forecast(query: { at: string | Date }): ForecastReport;
+  /** The same answers as the exact JSON text the native CLI prints. */
+  reportJson(query: ReportQuery): string;
+  projectJson(projectId: string, query: ReportQuery): string;
+  forecastJson(query: { at: string | Date }): string;
+  delete(): void;
+  [Symbol.dispose](): void;
+}
+
+export interface CreditEngine {
+  /** Parses and validates once; throws CreditDocumentError. Bytes must be UTF-8. */
+  load(ledger: string | Uint8Array | ArrayBuffer): Ledger;
+  quote(input: QuoteInput): QuoteReport;
+  quoteJson(input: QuoteInput | string): string;
+  /** Exact decimal string with four fractional digits: 4200 -> "0.4200". */
+  tokensToCredits(tokens: number): string;
+  /** "12.5" or 12 -> 125000 tokens; throws CreditDocumentError on bad input. */
+  creditsToTokens(credits: string | number): number;
+  readonly catalog: Catalog;
+  readonly signupCredits: string;
+  /** Bytes the WebAssembly allocator holds for live objects (for leak checks). */
+  heapBytes(): number;
+  /** Size of the WebAssembly memory; it grows on demand and never shrinks. */
+  memoryBytes(): number;
+  /** Frees the engine. Ledgers it loaded must be deleted first. */
+  delete(): void;
+}
+
+export interface CreditEngineOptions {
+  /** Rule set document (JSON text or object); the shipped default when omitted. */
+  rules?: string | object;
+  /** Catalog document (JSON text or object); the shipped example when omitted. */
+  catalog?: string | object;
+  /** Where the .wasm file is served from (like Emscripten's locateFile). */
+  locateFile?: (path: string, prefix: string) => string;
+  /** The .wasm bytes, when the host has them already (Node, tests). */
+  wasmBinary?: ArrayBuffer | Uint8Array;
+}
+
+export function createCreditEngine(options?: CreditEngineOptions): Promise<CreditEngine>;

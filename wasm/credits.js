@@ -1,0 +1,192 @@
+// The EasyCoda credit engine for JavaScript: a small layer over the Embind
+// module (dist/credits_core.mjs, built from wasm/bindings.cpp) that parses the
+// JSON answers, throws CreditDocumentError for rejections and owns handles.
+// Types: credits.d.ts. Every figure is computed by the C++ core.
+import createCreditsModule from './dist/credits_core.mjs';
+
+/** A rejected document or question: `.errors` is the spec §13 error list. */
+export class CreditDocumentError extends Error {
+  constructor(errors, json) {
+    const first = errors[0];
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+    super(first ? `${first.code}: ${first.message}${more}` : 'The document was rejected.');
+    this.name = 'CreditDocumentError';
+    this.errors = errors;
+    /** The exact {"errors": [...]} text the core wrote (the native CLI prints the same bytes). */
+    this.json = json ?? JSON.stringify({ errors });
+  }
+}
+
+const isNode = typeof process === 'object' && typeof process.versions === 'object' && !!process.versions.node;
+
+async function readWasmInNode() {
+  // A computed specifier keeps bundlers from pulling node:fs into browser builds.
+  const fsModule = 'node:fs/promises';
+  const { readFile } = await import(/* @vite-ignore */ fsModule);
+  return readFile(new URL('./dist/credits_core.wasm', import.meta.url));
+}
+
+function documentText(value, name) {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object') return JSON.stringify(value);
+  throw new TypeError(`${name} must be JSON text or an object`);
+}
+
+function instantText(value, name, required) {
+  if (value === undefined || value === null || value === '') {
+    if (required) throw new TypeError(`${name} is required (an RFC 3339 instant such as "2026-12-01T00:00:00Z")`);
+    return '';
+  }
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'string') return value;
+  throw new TypeError(`${name} must be an RFC 3339 string or a Date`);
+}
+
+// An Answer is {ok, json}: the report text, or {"errors": [...]}.
+function unwrap(answer) {
+  if (!answer.ok) throw new CreditDocumentError(JSON.parse(answer.json).errors, answer.json);
+  return answer.json;
+}
+
+class Ledger {
+  #module;
+  #native;
+  #summary;
+
+  constructor(module, native) {
+    this.#module = module;
+    this.#native = native;
+    this.#summary = JSON.parse(native.summaryJson());
+  }
+
+  get accountId() { return this.#summary.account_id; }
+  get utcOffset() { return this.#summary.utc_offset; }
+  get openedAt() { return this.#summary.opened_at; }
+  get lastEventAt() { return this.#summary.last_event_at; }
+  get eventCount() { return this.#summary.events; }
+  get projects() { return this.#summary.projects.map((p) => ({ ...p })); }
+
+  #live() {
+    if (!this.#native) throw new Error('This ledger was deleted; load it again.');
+    return this.#native;
+  }
+
+  reportJson(query) {
+    const q = query ?? {};
+    return unwrap(this.#live().report(instantText(q.at, 'at', true), instantText(q.from, 'from'), instantText(q.to, 'to')));
+  }
+  projectJson(projectId, query) {
+    if (typeof projectId !== 'string') throw new TypeError('projectId must be a string');
+    const q = query ?? {};
+    return unwrap(this.#live().project(projectId, instantText(q.at, 'at', true), instantText(q.from, 'from'),
+      instantText(q.to, 'to')));
+  }
+  forecastJson(query) {
+    return unwrap(this.#live().forecast(instantText((query ?? {}).at, 'at', true)));
+  }
+  report(query) { return JSON.parse(this.reportJson(query)); }
+  project(projectId, query) { return JSON.parse(this.projectJson(projectId, query)); }
+  forecast(query) { return JSON.parse(this.forecastJson(query)); }
+
+  /** Frees the ledger's memory in the WebAssembly heap. Safe to call twice. */
+  delete() {
+    if (this.#native) {
+      this.#native.delete();
+      this.#native = null;
+    }
+  }
+}
+if (typeof Symbol.dispose === 'symbol') Ledger.prototype[Symbol.dispose] = Ledger.prototype.delete;
+
+const encoder = new TextEncoder();
+
+class CreditEngine {
+  #module;
+  #native;
+  #catalog;
+
+  constructor(module, native) {
+    this.#module = module;
+    this.#native = native;
+    this.#catalog = JSON.parse(native.catalogJson());
+  }
+
+  get catalog() { return structuredClone(this.#catalog); }
+  get signupCredits() { return this.#catalog.signup_credits; }
+
+  /** Parses and validates a ledger once. Accepts text, bytes or an ArrayBuffer. */
+  load(ledger) {
+    const m = this.#module;
+    let bytes;
+    if (typeof ledger === 'string') bytes = encoder.encode(ledger);
+    else if (ledger instanceof Uint8Array) bytes = ledger;
+    else if (ledger instanceof ArrayBuffer) bytes = new Uint8Array(ledger);
+    else throw new TypeError('load() takes the ledger as a string, a Uint8Array or an ArrayBuffer');
+    // One copy of the document in the WASM heap, freed as soon as it is read.
+    const address = m._malloc(Math.max(bytes.length, 1));
+    if (!address) {
+      throw new CreditDocumentError([{ code: 'out_of_memory', event_id: null, pointer: '',
+        message: `The document (${bytes.length} bytes) does not fit in the WebAssembly heap.` }]);
+    }
+    let native;
+    try {
+      m.HEAPU8.set(bytes, address);
+      native = new m.Ledger(this.#native, address, bytes.length);
+    } finally {
+      m._free(address);
+    }
+    if (!native.ok()) {
+      const json = native.errorsJson();
+      native.delete();
+      throw new CreditDocumentError(JSON.parse(json).errors, json);
+    }
+    return new Ledger(m, native);
+  }
+
+  quoteJson(input) {
+    return unwrap(this.#native.quote(documentText(input, 'input')));
+  }
+  quote(input) { return JSON.parse(this.quoteJson(input)); }
+
+  tokensToCredits(tokens) {
+    if (typeof tokens !== 'number') throw new TypeError('tokens must be a number');
+    return JSON.parse(unwrap(this.#module.tokensToCredits(tokens)));
+  }
+  creditsToTokens(credits) {
+    const text = typeof credits === 'number' && Number.isSafeInteger(credits) ? String(credits) : credits;
+    if (typeof text !== 'string') throw new TypeError('credits must be a decimal string such as "12.5" or a whole number');
+    return JSON.parse(unwrap(this.#module.creditsToTokens(text)));
+  }
+
+  /** Bytes held by the WASM allocator for live objects (for leak checks). */
+  heapBytes() { return this.#module.heapUsedBytes(); }
+  /** Size of the WebAssembly memory (it grows, never shrinks). */
+  memoryBytes() { return this.#module.HEAPU8.length; }
+
+  delete() {
+    if (this.#native) {
+      this.#native.delete();
+      this.#native = null;
+    }
+  }
+}
+
+/**
+ * Loads the WebAssembly module once and reads the rule set and catalog
+ * (the shipped defaults when omitted).
+ */
+export async function createCreditEngine(options = {}) {
+  const moduleOptions = {};
+  if (options.locateFile) moduleOptions.locateFile = options.locateFile;
+  if (options.wasmBinary) moduleOptions.wasmBinary = options.wasmBinary;
+  else if (isNode && !options.locateFile) moduleOptions.wasmBinary = await readWasmInNode();
+  const m = await createCreditsModule(moduleOptions);
+  const native = new m.Engine(documentText(options.rules, 'rules'), documentText(options.catalog, 'catalog'));
+  if (!native.ok()) {
+    const json = native.errorsJson();
+    native.delete();
+    throw new CreditDocumentError(JSON.parse(json).errors, json);
+  }
+  return new CreditEngine(m, native);
+}

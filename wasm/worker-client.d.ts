@@ -1,0 +1,35 @@
+// Types for the worker client: the same answers as credits.d.ts, as promises,
+// computed in a Web Worker so large ledgers never block the page.
+import type {
+  AccountReport, Catalog, CreditEngineOptions, ForecastReport, ProjectReport, QuoteInput, QuoteReport, ReportQuery,
+} from './credits.js';
+
+export interface RemoteLedger {
+  readonly accountId: string;
+  readonly utcOffset: string;
+  readonly openedAt: string;
+  readonly lastEventAt: string;
+  readonly eventCount: number;
+  readonly projects: { id: string; name: string }[];
+  report(query: ReportQuery): Promise<AccountReport>;
+  project(projectId: string, query: ReportQuery): Promise<ProjectReport>;
+  forecast(query: { at: string | Date }): Promise<ForecastReport>;
+  delete(): Promise<void>;
+}
+
+export interface CreditWorker {
+  readonly catalog: Catalog;
+  /** An ArrayBuffer is transferred to the worker (not copied). Rejects with CreditDocumentError. */
+  load(ledger: string | ArrayBuffer | Uint8Array): Promise<RemoteLedger>;
+  quote(input: QuoteInput): Promise<QuoteReport>;
+  tokensToCredits(tokens: number): Promise<string>;
+  creditsToTokens(credits: string | number): Promise<number>;
+  terminate(): void;
+}
+
+export interface CreditWorkerOptions extends CreditEngineOptions {
+  /** A worker running credits-worker.js; created from this package when omitted. */
+  worker?: Worker;
+}
+
+export function createCreditWorker(options?: CreditWorkerOptions): Promise<CreditWorker>;
