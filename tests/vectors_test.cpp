@@ -30,8 +30,10 @@ credits::Answer answer(const credits::Engine& engine, const nlohmann::json& c) {
     std::string errors;
     std::optional<credits::Account> account = engine.load(text, &errors);
     if (!account) return credits::Answer{false, errors};
-    if (command == "report") return account->report(field(c, "at"), field(c, "from"), field(c, "to"));
-    if (command == "project") return account->project(field(c, "project"), field(c, "at"), field(c, "from"), field(c, "to"));
+    if (command == "report") return account->report(field(c, "at"), field(c, "from"), field(c, "to"), field(c, "utc_offset"));
+    if (command == "project") {
+        return account->project(field(c, "project"), field(c, "at"), field(c, "from"), field(c, "to"), field(c, "utc_offset"));
+    }
     REQUIRE(command == "forecast");
     return account->forecast(field(c, "at"));
 }

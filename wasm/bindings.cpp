@@ -81,11 +81,12 @@ public:
     bool ok() const { return account_.has_value(); }
     std::string errorsJson() const { return errors_json_; }
     std::string summaryJson() const { return account_->summary_json(); }
-    Answer report(const std::string& at, const std::string& from, const std::string& to) {
-        return guarded([&] { return account_->report(at, from, to); });
+    Answer report(const std::string& at, const std::string& from, const std::string& to, const std::string& utc_offset) {
+        return guarded([&] { return account_->report(at, from, to, utc_offset); });
     }
-    Answer project(const std::string& id, const std::string& at, const std::string& from, const std::string& to) {
-        return guarded([&] { return account_->project(id, at, from, to); });
+    Answer project(const std::string& id, const std::string& at, const std::string& from, const std::string& to,
+                   const std::string& utc_offset) {
+        return guarded([&] { return account_->project(id, at, from, to, utc_offset); });
     }
     Answer forecast(const std::string& at) { return guarded([&] { return account_->forecast(at); }); }
 

@@ -200,7 +200,13 @@ export interface ForecastReport {
 }
 
 /** A question about a loaded ledger: instants are RFC 3339 strings. */
-export interface ReportQuery { at: string | Date; from?: string | Date; to?: string | Date }
+export interface ReportQuery {
+  at: string | Date;
+  from?: string | Date;
+  to?: string | Date;
+  /** Draw the daily rows in this offset ("+00:00") instead of the account's; totals do not change. */
+  utc_offset?: string;
+}
 
 export interface Plan { id: string; name: string | null; monthly_tokens: number; monthly_credits: string; monthly_price_minor: number }
 export interface Pack { id: string; name: string | null; credits_tokens: number; credits_credits: string; price_minor: number }

@@ -43,6 +43,12 @@ function instantText(value, name, required) {
   throw new TypeError(`${name} must be an RFC 3339 string or a Date`);
 }
 
+function offsetText(value) {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw new TypeError('utc_offset must be a string such as "+00:00"');
+  return value;
+}
+
 // An Answer is {ok, json}: the report text, or {"errors": [...]}.
 function unwrap(answer) {
   if (!answer.ok) throw new CreditDocumentError(JSON.parse(answer.json).errors, answer.json);
@@ -74,13 +80,14 @@ class Ledger {
 
   reportJson(query) {
     const q = query ?? {};
-    return unwrap(this.#live().report(instantText(q.at, 'at', true), instantText(q.from, 'from'), instantText(q.to, 'to')));
+    return unwrap(this.#live().report(instantText(q.at, 'at', true), instantText(q.from, 'from'), instantText(q.to, 'to'),
+      offsetText(q.utc_offset)));
   }
   projectJson(projectId, query) {
     if (typeof projectId !== 'string') throw new TypeError('projectId must be a string');
     const q = query ?? {};
     return unwrap(this.#live().project(projectId, instantText(q.at, 'at', true), instantText(q.from, 'from'),
-      instantText(q.to, 'to')));
+      instantText(q.to, 'to'), offsetText(q.utc_offset)));
   }
   forecastJson(query) {
     return unwrap(this.#live().forecast(instantText((query ?? {}).at, 'at', true)));

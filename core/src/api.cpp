@@ -15,14 +15,15 @@ const State& Account::state_at(std::int64_t at_ns) {
     return *state_;
 }
 
-Answer Account::report(std::string_view at, std::string_view from, std::string_view to) {
-    const Result<Query> query = make_query(ledger_, at, from, to);
+Answer Account::report(std::string_view at, std::string_view from, std::string_view to, std::string_view utc_offset) {
+    const Result<Query> query = make_query(ledger_, at, from, to, utc_offset);
     if (!query.ok()) return Answer{false, errors_json(query.errors)};
     return Answer{true, account_report_json(ledger_, state_at(query.value->at_ns), *query.value)};
 }
 
-Answer Account::project(std::string_view project_id, std::string_view at, std::string_view from, std::string_view to) {
-    const Result<Query> query = make_query(ledger_, at, from, to);
+Answer Account::project(std::string_view project_id, std::string_view at, std::string_view from, std::string_view to,
+                        std::string_view utc_offset) {
+    const Result<Query> query = make_query(ledger_, at, from, to, utc_offset);
     if (!query.ok()) return Answer{false, errors_json(query.errors)};
     std::optional<std::string> json = project_report_json(ledger_, state_at(query.value->at_ns), *query.value, project_id);
     if (!json) {

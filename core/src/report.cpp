@@ -19,7 +19,8 @@ Figures& Figures::operator+=(const Figures& other) {
     return *this;
 }
 
-Result<Query> make_query(const Ledger& ledger, std::string_view at, std::string_view from, std::string_view to) {
+Result<Query> make_query(const Ledger& ledger, std::string_view at, std::string_view from, std::string_view to,
+                         std::string_view utc_offset) {
     ErrorList errors;
     const auto read = [&](std::string_view text, std::string_view name) -> std::optional<std::int64_t> {
         InstantProblem problem = InstantProblem::none;
@@ -48,6 +49,16 @@ Result<Query> make_query(const Ledger& ledger, std::string_view at, std::string_
     }
     if (!from.empty() && *from_ns > *to_ns) {
         errors.add(code::invalid_query, std::nullopt, "/from", "\"from\" must not be later than \"to\".");
+    }
+    query.utc_offset_minutes = ledger.utc_offset_minutes;
+    if (!utc_offset.empty()) {
+        const std::optional<int> minutes = parse_utc_offset(utc_offset);
+        if (!minutes) {
+            errors.add(code::invalid_query, std::nullopt, "/utc_offset",
+                       "\"utc_offset\" must look like \"+08:00\" or \"-05:30\", within +-14:00; found \"" +
+                           std::string(utc_offset) + "\".");
+        }
+        query.utc_offset_minutes = minutes.value_or(0);
     }
     if (!errors.empty()) return Result<Query>::failure(errors.take());
     query.at_ns = *at_ns;
@@ -119,7 +130,7 @@ void write_figures(JsonWriter& w, const Figures& f) {
 
 void write_header(JsonWriter& w, const Ledger& ledger, const Query& query, std::string_view kind) {
     w.member("format", "easycoda.report/1").member("kind", kind);
-    w.member("account_id", ledger.account_id).member("utc_offset", format_utc_offset(ledger.utc_offset_minutes));
+    w.member("account_id", ledger.account_id).member("utc_offset", format_utc_offset(query.utc_offset_minutes));
     w.instant("at", query.at_ns).instant("from", query.from_ns).instant("to", query.to_ns);
     w.member("to_inclusive", query.to_inclusive);
 }
@@ -139,7 +150,7 @@ void write_daily(JsonWriter& w, const Ledger& ledger, const Query& query, std::u
     };
     for_each_record_in_range(ledger, query, [&](const UsageRecord& record) {
         if (project_filter != no_index && record.project != project_filter) return;
-        const std::int64_t record_day = local_day(record.at_ns, ledger.utc_offset_minutes);
+        const std::int64_t record_day = local_day(record.at_ns, query.utc_offset_minutes);
         if (!open || record_day != day) {
             flush();
             open = true;

@@ -54,6 +54,22 @@ test('load() parses once; report(), project() and forecast() answer many questio
   ledger.delete();
 });
 
+test('daily rows drawn in another offset add up to the same totals', () => {
+  const ledger = engine.load(demoText);
+  const local = ledger.report({ at: '2026-12-01T00:00:00Z' });
+  const utc = ledger.report({ at: '2026-12-01T00:00:00Z', utc_offset: '+00:00' });
+  assert.equal(local.utc_offset, '+08:00');
+  assert.equal(utc.utc_offset, '+00:00');
+  const sum = (rows, key) => rows.reduce((total, row) => total + row[key], 0);
+  for (const key of ['charged_tokens', 'free_tokens', 'total_tokens']) {
+    assert.equal(sum(local.daily, key), local.usage[key], key);
+    assert.equal(sum(utc.daily, key), local.usage[key], key);
+  }
+  assert.notDeepEqual(utc.daily.map((d) => d.date), local.daily.map((d) => d.date));
+  assert.throws(() => ledger.report({ at: '2026-12-01T00:00:00Z', utc_offset: 'UTC' }), CreditDocumentError);
+  ledger.delete();
+});
+
 test('§14 conservation holds in the report the module returns', () => {
   const ledger = engine.load(demoText);
   const report = ledger.report({ at: '2026-12-01T00:00:00Z' });

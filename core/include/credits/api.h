@@ -24,9 +24,11 @@ class Account {
 public:
     explicit Account(Ledger ledger) : ledger_(std::move(ledger)) {}
 
-    Answer report(std::string_view at, std::string_view from = {}, std::string_view to = {});
+    // `utc_offset` (optional) draws the daily rows in another offset than the account's.
+    Answer report(std::string_view at, std::string_view from = {}, std::string_view to = {},
+                  std::string_view utc_offset = {});
     Answer project(std::string_view project_id, std::string_view at, std::string_view from = {},
-                   std::string_view to = {});
+                   std::string_view to = {}, std::string_view utc_offset = {});
     Answer forecast(std::string_view at);
 
     [[nodiscard]] const Ledger& ledger() const { return ledger_; }

@@ -20,11 +20,13 @@ struct Query {
     std::int64_t from_ns = 0;
     std::int64_t to_ns = 0;
     bool to_inclusive = true;
+    int utc_offset_minutes = 0;  // the day boundaries of daily rows
 };
 
-// Reads at (required), from and to (optional, empty = absent) for a ledger.
+// Reads at (required), from, to and utc_offset (optional, empty = absent:
+// the account's opening, T inclusive, and the account's offset).
 Result<Query> make_query(const Ledger& ledger, std::string_view at, std::string_view from = {},
-                         std::string_view to = {});
+                         std::string_view to = {}, std::string_view utc_offset = {});
 
 // Usage figures (spec §2): every token of a record lands in exactly one.
 struct Figures {
