@@ -27,7 +27,7 @@ bool require_object(const Json& value, const std::string& pointer, const std::st
 }
 
 // Reads an array member, bounded; nullptr when absent or wrong.
-const Json* read_array(ObjectReader& reader, std::string_view key, ErrorList& errors) {
+const Json* read_array(ObjectReader& reader, std::string_view key) {
     const Json* value = reader.get(key, true);
     if (value == nullptr) return nullptr;
     if (!value->is_array()) {
@@ -40,7 +40,6 @@ const Json* read_array(ObjectReader& reader, std::string_view key, ErrorList& er
                          "\"" + std::string(key) + "\" has more than " + std::to_string(catalog_entries_max) + " entries.");
         return nullptr;
     }
-    (void)errors;
     return value;
 }
 
@@ -89,7 +88,7 @@ Result<Catalog> parse_catalog(std::string_view text) {
             catalog.currency = *currency;
         }
         std::set<std::string> plan_ids;
-        if (const Json* plans = read_array(reader, "plans", errors)) {
+        if (const Json* plans = read_array(reader, "plans")) {
             for (std::size_t i = 0; i < plans->size(); ++i) {
                 const std::string where = pointer_join("/plans", i);
                 if (!require_object((*plans)[i], where, "A plan", errors)) continue;
@@ -111,7 +110,7 @@ Result<Catalog> parse_catalog(std::string_view text) {
             }
         }
         std::set<std::string> pack_ids;
-        if (const Json* packs = read_array(reader, "packs", errors)) {
+        if (const Json* packs = read_array(reader, "packs")) {
             for (std::size_t i = 0; i < packs->size(); ++i) {
                 const std::string where = pointer_join("/packs", i);
                 if (!require_object((*packs)[i], where, "A pack", errors)) continue;

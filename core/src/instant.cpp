@@ -109,14 +109,12 @@ std::string format_instant(std::int64_t ns) {
     assert(ns >= 0);
     const std::int64_t day_number = ns / nanos_per_day;
     const std::int64_t in_day_ns = ns % nanos_per_day;
-    const year_month_day date{sys_days{days{day_number}}};
     const std::int64_t seconds = in_day_ns / nanos_per_second;
     std::int64_t fraction = in_day_ns % nanos_per_second;
     std::string out = format_day(day_number);
     out += 'T';
     out += two_digits(static_cast<unsigned>(seconds / 3600)) + ":" +
            two_digits(static_cast<unsigned>(seconds / 60 % 60)) + ":" + two_digits(static_cast<unsigned>(seconds % 60));
-    (void)date;
     if (fraction != 0) {
         std::string digits(9, '0');
         for (int i = 8; i >= 0; --i) {

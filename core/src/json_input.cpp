@@ -8,6 +8,28 @@
 namespace credits {
 namespace {
 
+// nlohmann's parse messages quote the bytes last read ("last read: '...'"), which
+// may be invalid UTF-8 (the very error being reported): written into an error
+// message as they are, they made the {"errors": [...]} answer itself invalid
+// JSON (found by fuzzing). Bytes outside printable ASCII are shown as <0xNN>.
+std::string printable(std::string_view text) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(text.size());
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte >= 0x20 && byte < 0x7F) {
+            out += c;
+        } else {
+            out += "<0x";
+            out += hex[byte >> 4];
+            out += hex[byte & 0xF];
+            out += '>';
+        }
+    }
+    return out;
+}
+
 // Builds a DOM like nlohmann's json_sax_dom_parser, but rejects repeated
 // member names, bounds depth and string length, keeps the JSON pointer of the
 // current position for messages, and can stream one top-level array's
@@ -72,7 +94,7 @@ public:
             // keep its explanation and say where in bytes.
             std::string what = ex.what();
             const std::size_t colon = what.find(": ", what.find("parse error"));
-            const std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
+            const std::string detail = printable(colon == std::string::npos ? what : what.substr(colon + 2));
             errors_.add(code::invalid_json, std::nullopt, current_pointer(),
                         "The document is not valid JSON at byte " + std::to_string(position) + ": " + detail);
         }
@@ -162,6 +184,15 @@ private:
 
 bool is_integer(const Json& value) { return value.is_number_integer(); }
 
+// The member a pointer ends in, for messages: "/events/3/tokens/output" -> "output".
+std::string member_name(const std::string& pointer) {
+    const std::size_t slash = pointer.rfind('/');
+    std::string name = slash == std::string::npos ? pointer : pointer.substr(slash + 1);
+    for (std::size_t at = name.find("~1"); at != std::string::npos; at = name.find("~1", at + 1)) name.replace(at, 2, "/");
+    for (std::size_t at = name.find("~0"); at != std::string::npos; at = name.find("~0", at + 1)) name.replace(at, 2, "~");
+    return name.empty() ? "The value" : "\"" + name + "\"";
+}
+
 }  // namespace
 
 bool parse_json_document(std::string_view text, const ParseLimits& limits, Json& out, ErrorList& errors,
@@ -209,7 +240,7 @@ std::optional<std::int64_t> read_count(const Json& value, const std::string& poi
         const auto raw = value.get<Json::number_unsigned_t>();
         if (raw > static_cast<Json::number_unsigned_t>(amount_tokens_max)) {
             errors.add(code::amount_out_of_range, event_id, pointer,
-                       "The amount is larger than 9007199254740991 (2^53 - 1), the largest the core accepts.");
+                       member_name(pointer) + " is larger than 9007199254740991 (2^53 - 1), the largest amount the core accepts.");
             return std::nullopt;
         }
         return static_cast<std::int64_t>(raw);
@@ -217,17 +248,19 @@ std::optional<std::int64_t> read_count(const Json& value, const std::string& poi
     if (value.is_number_integer()) {
         const auto raw = value.get<Json::number_integer_t>();
         errors.add(code::invalid_number, event_id, pointer,
-                   raw == 0 ? "The amount is written \"-0\"; write 0 without a sign."
-                            : "The amount is negative; amounts are whole numbers of 0 or more.");
+                   raw == 0 ? member_name(pointer) + " is written -0; write 0 without a sign."
+                            : member_name(pointer) + " is negative (" + std::to_string(raw) +
+                                  "); amounts are whole numbers of 0 or more.");
         return std::nullopt;
     }
     if (value.is_number_float()) {
         errors.add(code::invalid_number, event_id, pointer,
-                   "The amount has a fraction or an exponent; write a whole number such as 1200.");
+                   member_name(pointer) + " has a fraction or an exponent (" + value.dump() +
+                       "); write a whole number such as 1200.");
         return std::nullopt;
     }
     errors.add(code::wrong_type, event_id, pointer,
-               "Expected a whole number of tokens, found " + describe_type(value) + ".");
+               member_name(pointer) + " must be a whole number, found " + describe_type(value) + ".");
     return std::nullopt;
 }
 

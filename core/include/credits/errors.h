@@ -36,7 +36,6 @@ inline constexpr std::string_view invalid_offset = "invalid_offset";
 inline constexpr std::string_view invalid_id = "invalid_id";
 inline constexpr std::string_view unknown_event_type = "unknown_event_type";
 inline constexpr std::string_view unknown_plan = "unknown_plan";
-inline constexpr std::string_view unknown_pack = "unknown_pack";
 inline constexpr std::string_view unknown_provider_format = "unknown_provider_format";
 inline constexpr std::string_view inconsistent_usage = "inconsistent_usage";
 inline constexpr std::string_view ambiguous_usage = "ambiguous_usage";

@@ -13,8 +13,8 @@ namespace credits {
 inline constexpr std::int64_t nanos_per_second = 1'000'000'000;
 inline constexpr std::int64_t nanos_per_minute = 60 * nanos_per_second;
 inline constexpr std::int64_t nanos_per_day = 86'400 * nanos_per_second;
-// 2200-01-01T00:00:00Z: 83,035 days after the epoch.
-inline constexpr std::int64_t instant_end_ns = std::int64_t{83'035} * nanos_per_day;
+// 2200-01-01T00:00:00Z: 84,006 days after the epoch (230 years, 56 of them leap).
+inline constexpr std::int64_t instant_end_ns = std::int64_t{84'006} * nanos_per_day;
 inline constexpr int utc_offset_minutes_max = 14 * 60;
 // Instants are non-negative, so the difference of two always fits too.
 static_assert(instant_end_ns < INT64_MAX, "instants fit in int64");
