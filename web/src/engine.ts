@@ -1,0 +1,104 @@
+// The console's only door to the credit engine. Everything that touches the engine (loading a
+// ledger, asking for a report, a quote or a conversion) goes through this file, so swapping the
+// mock for the WebAssembly module is one line in engine-module.js.
+//
+// Nothing here computes a rule: it asks the engine and caches its answers.
+import { createCreditEngine } from './engine-module.js';
+import type {
+  AccountReport, CreditEngine, CreditError, DailyRow, ForecastReport, Ledger, ProjectReport,
+  QuoteInput, QuoteReport, ReportQuery,
+} from '../../wasm/credits';
+
+export type {
+  AccountReport, Allocation, ChargeEntry, CreditEngine, CreditError, DailyRow, Figures,
+  ForecastReport, Grant, GrantSource, LedgerEntry, ProjectReport, ProjectRow, QuoteInput,
+  QuoteOption, QuoteReport, ReportQuery, SessionRow, SessionStatus, TaskRow, Catalog,
+} from '../../wasm/credits';
+
+/** The largest ledger file the console accepts (a bound, not a rule of the engine). */
+export const LEDGER_BYTES_MAX = 64 * 1024 * 1024;
+
+export async function startEngine(): Promise<CreditEngine> {
+  return createCreditEngine();
+}
+
+/** The errors of a rejected document or question, or null when `error` is something else. */
+export function documentErrors(error: unknown): CreditError[] | null {
+  if (error && typeof error === 'object' && Array.isArray((error as { errors?: unknown }).errors)) {
+    return (error as { errors: CreditError[] }).errors;
+  }
+  return null;
+}
+
+export type LoadResult =
+  | { ok: true; session: LedgerSession }
+  | { ok: false; errors: CreditError[] };
+
+/** One loaded ledger and the answers asked of it so far. */
+export class LedgerSession {
+  readonly engine: CreditEngine;
+  readonly text: string;
+  readonly label: string;
+  readonly isDemo: boolean;
+  readonly ledger: Ledger;
+  private readonly cache = new Map<string, unknown>();
+
+  private constructor(engine: CreditEngine, text: string, ledger: Ledger, label: string, isDemo: boolean) {
+    this.engine = engine;
+    this.text = text;
+    this.ledger = ledger;
+    this.label = label;
+    this.isDemo = isDemo;
+  }
+
+  /** Loads and validates a whole document; a rejected one yields its errors and no session. */
+  static open(engine: CreditEngine, text: string, label: string, isDemo = false): LoadResult {
+    try {
+      const ledger = engine.load(text);
+      return { ok: true, session: new LedgerSession(engine, text, ledger, label, isDemo) };
+    } catch (error) {
+      const errors = documentErrors(error);
+      if (errors) return { ok: false, errors };
+      throw error;
+    }
+  }
+
+  get accountId(): string { return this.ledger.accountId; }
+  get utcOffset(): string { return this.ledger.utcOffset; }
+  get projects(): { id: string; name: string }[] { return this.ledger.projects; }
+
+  account(query: ReportQuery): AccountReport {
+    return this.memo(`account ${JSON.stringify(query)}`, () => this.ledger.report(query));
+  }
+
+  project(projectId: string, query: ReportQuery): ProjectReport {
+    return this.memo(`project ${projectId} ${JSON.stringify(query)}`, () => this.ledger.project(projectId, query));
+  }
+
+  forecast(at: string): ForecastReport {
+    return this.memo(`forecast ${at}`, () => this.ledger.forecast({ at }));
+  }
+
+  /** The daily rows of the account report with the days cut in another UTC offset (the engine's). */
+  dailyIn(offset: string, query: ReportQuery): DailyRow[] {
+    if (offset === this.utcOffset) return this.account(query).daily;
+    return this.account({ ...query, utc_offset: offset }).daily;
+  }
+
+  quote(input: QuoteInput): QuoteReport {
+    return this.engine.quote(input);
+  }
+
+  dispose(): void {
+    this.ledger.delete();
+    this.cache.clear();
+  }
+
+  private memo<T>(key: string, compute: () => T): T {
+    if (this.cache.has(key)) return this.cache.get(key) as T;
+    const value = compute();
+    if (this.cache.size > 200) this.cache.clear();
+    this.cache.set(key, value);
+    return value;
+  }
+}
