@@ -86,7 +86,9 @@ Projection project(const Ledger& ledger, const State& state, std::int64_t charge
         bool any_left = false;
         for (std::size_t i = next; i < order.size(); ++i) any_left = any_left || remaining[order[i]] > 0;
         if (!any_left) {
-            out.runs_out_at_ns = segment_end;  // the last tokens expired here
+            // The last tokens expired here; rounded up to the second like every runs_out_at.
+            const std::int64_t rounded = (segment_end + nanos_per_second - 1) / nanos_per_second * nanos_per_second;
+            if (rounded < instant_end_ns) out.runs_out_at_ns = rounded;
             return out;
         }
     }
