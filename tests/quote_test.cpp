@@ -87,7 +87,8 @@ TEST_CASE("§12 quote: hit = floor(input x bp / 10000), miss = input - hit, need
     CHECK(tokens(q["input_cache_hit_tokens"]) == 4114);
     CHECK(tokens(q["input_cache_miss_tokens"]) == 8231);
     CHECK(tokens(q["needed_tokens"]) == 9231);
-    CHECK(q["input"] == json{{"output_tokens", 1000}, {"input_tokens", 12345}, {"cache_hit_rate_bp", 3333}, {"plan", nullptr}});
+    CHECK(q["input"] == json{{"output_tokens", 1000}, {"output_credits", "0.1000"}, {"input_tokens", 12345},
+                             {"input_credits", "1.2345"}, {"cache_hit_rate_bp", 3333}, {"plan", nullptr}});
     CHECK(q["currency"] == "USD");
 
     CHECK(tokens(quote(need(0, 9999, 1))["input_cache_hit_tokens"]) == 0);       // 0.9999 floors to 0
