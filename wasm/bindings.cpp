@@ -39,6 +39,27 @@ Answer guarded(Call&& call) {
     }
 }
 
+// The last answer of an engine or a ledger, kept in the heap until JS has
+// read it: reports are megabytes, and Embind's std::string conversion visits
+// every byte in JS (twice) before decoding, where answerBytes() hands JS a
+// view of the bytes for one TextDecoder call (issue 6).
+class AnswerSlot {
+public:
+    bool keep(Answer answer) {
+        answer_ = std::move(answer);
+        return answer_.ok;
+    }
+    // A Uint8Array over the heap (no copy); valid until the next call into the module.
+    emscripten::val bytes() const {
+        return emscripten::val(emscripten::typed_memory_view(answer_.json.size(),
+                                                             reinterpret_cast<const unsigned char*>(answer_.json.data())));
+    }
+    void clear() { answer_ = Answer{}; }
+
+private:
+    Answer answer_;
+};
+
 class WasmLedger;
 
 class WasmEngine {
@@ -56,12 +77,16 @@ public:
     bool ok() const { return engine_.has_value(); }
     std::string errorsJson() const { return errors_json_; }
     std::string catalogJson() const { return engine_->catalog_json(); }
-    Answer quote(const std::string& input) const { return guarded([&] { return engine_->quote(input); }); }
+    // ok or not; the answer's bytes: answerBytes(), then clearAnswer().
+    bool quote(const std::string& input) { return last_.keep(guarded([&] { return engine_->quote(input); })); }
+    emscripten::val answerBytes() const { return last_.bytes(); }
+    void clearAnswer() { last_.clear(); }
     const credits::Engine& engine() const { return *engine_; }
 
 private:
     std::optional<credits::Engine> engine_;
     std::string errors_json_;
+    AnswerSlot last_;
 };
 
 class WasmLedger {
@@ -81,18 +106,42 @@ public:
     bool ok() const { return account_.has_value(); }
     std::string errorsJson() const { return errors_json_; }
     std::string summaryJson() const { return account_->summary_json(); }
-    Answer report(const std::string& at, const std::string& from, const std::string& to, const std::string& utc_offset) {
-        return guarded([&] { return account_->report(at, from, to, utc_offset); });
+    // Each returns ok or not; the answer's bytes: answerBytes(), then clearAnswer().
+    // The account report in parts (credits.js joins them, keeping the ledger[]
+    // text decoded across ranges): answerBytes() is the report without its
+    // ledger[] array, which goes at entriesOffset(); entriesBytes() is that
+    // array, the same bytes while entriesGeneration() is the same.
+    bool report(const std::string& at, const std::string& from, const std::string& to, const std::string& utc_offset) {
+        entries_ = {};
+        return last_.keep(guarded([&] {
+            credits::Account::ReportParts parts = account_->report_parts(at, from, to, utc_offset);
+            entries_offset_ = parts.entries_offset;
+            entries_ = parts.entries;
+            entries_generation_ = parts.generation;
+            return std::move(parts.rest);
+        }));
     }
-    Answer project(const std::string& id, const std::string& at, const std::string& from, const std::string& to,
-                   const std::string& utc_offset) {
-        return guarded([&] { return account_->project(id, at, from, to, utc_offset); });
+    double entriesOffset() const { return static_cast<double>(entries_offset_); }
+    double entriesGeneration() const { return static_cast<double>(entries_generation_); }
+    emscripten::val entriesBytes() const {
+        return emscripten::val(emscripten::typed_memory_view(entries_.size(),
+                                                             reinterpret_cast<const unsigned char*>(entries_.data())));
     }
-    Answer forecast(const std::string& at) { return guarded([&] { return account_->forecast(at); }); }
+    bool project(const std::string& id, const std::string& at, const std::string& from, const std::string& to,
+                 const std::string& utc_offset) {
+        return last_.keep(guarded([&] { return account_->project(id, at, from, to, utc_offset); }));
+    }
+    bool forecast(const std::string& at) { return last_.keep(guarded([&] { return account_->forecast(at); })); }
+    emscripten::val answerBytes() const { return last_.bytes(); }
+    void clearAnswer() { last_.clear(); }
 
 private:
     std::optional<credits::Account> account_;
     std::string errors_json_;
+    AnswerSlot last_;
+    std::size_t entries_offset_ = 0;
+    std::string_view entries_;  // the account's cached ledger[] text
+    std::uint64_t entries_generation_ = 0;
 };
 
 Answer credits_to_tokens(const std::string& text) { return guarded([&] { return credits::credits_to_tokens_json(text); }); }
@@ -119,7 +168,9 @@ EMSCRIPTEN_BINDINGS(easycoda_credits) {
         .function("ok", &WasmEngine::ok)
         .function("errorsJson", &WasmEngine::errorsJson)
         .function("catalogJson", &WasmEngine::catalogJson)
-        .function("quote", &WasmEngine::quote);
+        .function("quote", &WasmEngine::quote)
+        .function("answerBytes", &WasmEngine::answerBytes)
+        .function("clearAnswer", &WasmEngine::clearAnswer);
     class_<WasmLedger>("Ledger")
         .constructor<const WasmEngine&, std::uintptr_t, std::size_t>()
         .function("ok", &WasmLedger::ok)
@@ -127,7 +178,12 @@ EMSCRIPTEN_BINDINGS(easycoda_credits) {
         .function("summaryJson", &WasmLedger::summaryJson)
         .function("report", &WasmLedger::report)
         .function("project", &WasmLedger::project)
-        .function("forecast", &WasmLedger::forecast);
+        .function("forecast", &WasmLedger::forecast)
+        .function("answerBytes", &WasmLedger::answerBytes)
+        .function("entriesOffset", &WasmLedger::entriesOffset)
+        .function("entriesBytes", &WasmLedger::entriesBytes)
+        .function("entriesGeneration", &WasmLedger::entriesGeneration)
+        .function("clearAnswer", &WasmLedger::clearAnswer);
     function("creditsToTokens", &credits_to_tokens);
     function("tokensToCredits", &tokens_to_credits);
     function("heapUsedBytes", &heap_used_bytes);

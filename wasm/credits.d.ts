@@ -175,7 +175,13 @@ export interface QuoteReport {
   format: "easycoda.report/1";
   kind: "quote";
   currency: string;
-  input: QuoteInput;
+  /** The question, echoed (with credits beside each token amount). */
+  input: {
+    output_tokens: number; output_credits: string;
+    input_tokens: number; input_credits: string;
+    cache_hit_rate_bp: number;
+    plan: string | null;
+  };
   input_cache_hit_tokens: number; input_cache_hit_credits: string;
   input_cache_miss_tokens: number; input_cache_miss_credits: string;
   needed_tokens: number; needed_credits: string;

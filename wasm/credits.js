@@ -49,7 +49,18 @@ function offsetText(value) {
   return value;
 }
 
-// An Answer is {ok, json}: the report text, or {"errors": [...]}.
+const decoder = new TextDecoder();
+
+// Reports, projects, forecasts and quotes stay in the WASM heap until read:
+// `ok` is what the call returned, the text is decoded straight from the heap.
+function take(native, ok) {
+  const json = decoder.decode(native.answerBytes());
+  native.clearAnswer();
+  if (!ok) throw new CreditDocumentError(JSON.parse(json).errors, json);
+  return json;
+}
+
+// An Answer is {ok, json}: the answer's text, or {"errors": [...]}.
 function unwrap(answer) {
   if (!answer.ok) throw new CreditDocumentError(JSON.parse(answer.json).errors, answer.json);
   return answer.json;
@@ -59,6 +70,7 @@ class Ledger {
   #module;
   #native;
   #summary;
+  #entries = null;  // {generation, text}: the last report's ledger[] array, decoded
 
   constructor(module, native) {
     this.#module = module;
@@ -80,17 +92,33 @@ class Ledger {
 
   reportJson(query) {
     const q = query ?? {};
-    return unwrap(this.#live().report(instantText(q.at, 'at', true), instantText(q.from, 'from'), instantText(q.to, 'to'),
-      offsetText(q.utc_offset)));
+    const native = this.#live();
+    const ok = native.report(instantText(q.at, 'at', true), instantText(q.from, 'from'), instantText(q.to, 'to'),
+      offsetText(q.utc_offset));
+    if (!ok) return take(native, false);
+    // The report comes without its ledger[] array, which is the same for every
+    // range at one instant and most of the report: that array is decoded once
+    // and reused while its generation holds, then put where it belongs.
+    const generation = native.entriesGeneration();
+    if (this.#entries?.generation !== generation) {
+      this.#entries = { generation, text: decoder.decode(native.entriesBytes()) };
+    }
+    const rest = native.answerBytes();
+    const at = native.entriesOffset();
+    const json = decoder.decode(rest.subarray(0, at)) + this.#entries.text + decoder.decode(rest.subarray(at));
+    native.clearAnswer();
+    return json;
   }
   projectJson(projectId, query) {
     if (typeof projectId !== 'string') throw new TypeError('projectId must be a string');
     const q = query ?? {};
-    return unwrap(this.#live().project(projectId, instantText(q.at, 'at', true), instantText(q.from, 'from'),
+    const native = this.#live();
+    return take(native, native.project(projectId, instantText(q.at, 'at', true), instantText(q.from, 'from'),
       instantText(q.to, 'to'), offsetText(q.utc_offset)));
   }
   forecastJson(query) {
-    return unwrap(this.#live().forecast(instantText((query ?? {}).at, 'at', true)));
+    const native = this.#live();
+    return take(native, native.forecast(instantText((query ?? {}).at, 'at', true)));
   }
   report(query) { return JSON.parse(this.reportJson(query)); }
   project(projectId, query) { return JSON.parse(this.projectJson(projectId, query)); }
@@ -101,6 +129,7 @@ class Ledger {
     if (this.#native) {
       this.#native.delete();
       this.#native = null;
+      this.#entries = null;
     }
   }
 }
@@ -152,7 +181,7 @@ class CreditEngine {
   }
 
   quoteJson(input) {
-    return unwrap(this.#native.quote(documentText(input, 'input')));
+    return take(this.#native, this.#native.quote(documentText(input, 'input')));
   }
   quote(input) { return JSON.parse(this.quoteJson(input)); }
 

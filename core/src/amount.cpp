@@ -6,23 +6,35 @@
 namespace credits {
 
 std::string format_credits(std::int64_t tokens) {
+    char text[credits_text_max];
+    return std::string(text, write_credits(text, tokens));
+}
+
+std::size_t write_credits(char* out, std::int64_t tokens) {
     // Work on the magnitude as unsigned so INT64_MIN is exact too.
     const bool negative = tokens < 0;
     const std::uint64_t magnitude =
         negative ? std::uint64_t{0} - static_cast<std::uint64_t>(tokens) : static_cast<std::uint64_t>(tokens);
-    const std::uint64_t whole = magnitude / static_cast<std::uint64_t>(tokens_per_credit);
+    std::uint64_t whole = magnitude / static_cast<std::uint64_t>(tokens_per_credit);
     std::uint64_t fraction = magnitude % static_cast<std::uint64_t>(tokens_per_credit);
-    std::string out = negative ? "-" : "";
-    out += std::to_string(whole);
-    out += '.';
-    char digits[credit_fraction_digits];
-    for (int i = credit_fraction_digits - 1; i >= 0; --i) {
-        digits[i] = static_cast<char>('0' + fraction % 10);
+    // Sign, up to 20 whole digits, the point and four fractional digits, written backwards.
+    char buffer[1 + 20 + 1 + credit_fraction_digits];
+    char* end = buffer + sizeof buffer;
+    char* p = end;
+    for (int i = 0; i < credit_fraction_digits; ++i) {
+        *--p = static_cast<char>('0' + fraction % 10);
         fraction /= 10;
     }
     assert(fraction == 0);
-    out.append(digits, credit_fraction_digits);
-    return out;
+    *--p = '.';
+    do {
+        *--p = static_cast<char>('0' + whole % 10);
+        whole /= 10;
+    } while (whole != 0);
+    if (negative) *--p = '-';
+    const auto length = static_cast<std::size_t>(end - p);
+    for (std::size_t i = 0; i < length; ++i) out[i] = p[i];
+    return length;
 }
 
 std::optional<std::int64_t> parse_credit_string(std::string_view text, bool* out_of_range) {

@@ -11,14 +11,38 @@
 namespace credits {
 
 const State& Account::state_at(std::int64_t at_ns) {
-    if (!state_ || state_->at_ns != at_ns) state_ = simulate(ledger_, at_ns);
+    if (!state_ || state_->at_ns != at_ns) {
+        state_ = simulate(ledger_, at_ns);
+        ledger_entries_json_.clear();
+    }
     return *state_;
 }
 
 Answer Account::report(std::string_view at, std::string_view from, std::string_view to, std::string_view utc_offset) {
     const Result<Query> query = make_query(ledger_, at, from, to, utc_offset);
     if (!query.ok()) return Answer{false, errors_json(query.errors)};
-    return Answer{true, account_report_json(ledger_, state_at(query.value->at_ns), *query.value)};
+    const State& state = state_at(query.value->at_ns);
+    if (ledger_entries_json_.empty()) {
+        ledger_entries_json_ = ledger_entries_json(ledger_, state);
+        ++entries_generation_;
+    }
+    return Answer{true, account_report_json(ledger_, state, *query.value, ledger_entries_json_)};
+}
+
+Account::ReportParts Account::report_parts(std::string_view at, std::string_view from, std::string_view to,
+                                           std::string_view utc_offset) {
+    const Result<Query> query = make_query(ledger_, at, from, to, utc_offset);
+    if (!query.ok()) return ReportParts{Answer{false, errors_json(query.errors)}, 0, {}, 0};
+    const State& state = state_at(query.value->at_ns);
+    if (ledger_entries_json_.empty()) {
+        ledger_entries_json_ = ledger_entries_json(ledger_, state);
+        ++entries_generation_;
+    }
+    ReportParts parts;
+    parts.rest = Answer{true, account_report_json(ledger_, state, *query.value, {}, &parts.entries_offset)};
+    parts.entries = ledger_entries_json_;
+    parts.generation = entries_generation_;
+    return parts;
 }
 
 Answer Account::project(std::string_view project_id, std::string_view at, std::string_view from, std::string_view to,
@@ -126,7 +150,7 @@ Answer credits_to_tokens_json(std::string_view credits_text) {
     const std::optional<std::int64_t> tokens = parse_credit_string(credits_text, &out_of_range);
     if (tokens) return Answer{true, std::to_string(*tokens)};
     const Error error{std::string(out_of_range ? code::amount_out_of_range : code::invalid_amount), std::nullopt, "",
-                      out_of_range ? "The credit amount is more than the largest amount the core accepts (900719925.4740991 credits)."
+                      out_of_range ? "The credit amount is more than the largest amount the core accepts (900719925474.0991 credits)."
                                    : "A credit amount looks like \"25\" or \"25.5\": digits, no leading zeros, at most four after the point."};
     return Answer{false, errors_json({error})};
 }

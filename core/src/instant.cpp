@@ -106,27 +106,41 @@ std::optional<Instant> parse_instant(std::string_view text, InstantProblem* prob
 }
 
 std::string format_instant(std::int64_t ns) {
+    char text[instant_text_max];
+    return std::string(text, write_instant(text, ns));
+}
+
+std::size_t write_instant(char* out, std::int64_t ns) {
     assert(ns >= 0);
     const std::int64_t day_number = ns / nanos_per_day;
     const std::int64_t in_day_ns = ns % nanos_per_day;
-    const std::int64_t seconds = in_day_ns / nanos_per_second;
+    const auto seconds = static_cast<unsigned>(in_day_ns / nanos_per_second);
     std::int64_t fraction = in_day_ns % nanos_per_second;
-    std::string out = format_day(day_number);
-    out += 'T';
-    out += two_digits(static_cast<unsigned>(seconds / 3600)) + ":" +
-           two_digits(static_cast<unsigned>(seconds / 60 % 60)) + ":" + two_digits(static_cast<unsigned>(seconds % 60));
+    // The date, "THH:MM:SS", then ".fffffffff" without trailing zeros when not whole, then "Z".
+    char* p = out + write_day(out, day_number);
+    const auto two = [&p](unsigned value) {
+        *p++ = static_cast<char>('0' + value / 10);
+        *p++ = static_cast<char>('0' + value % 10);
+    };
+    *p++ = 'T';
+    two(seconds / 3600);
+    *p++ = ':';
+    two(seconds / 60 % 60);
+    *p++ = ':';
+    two(seconds % 60);
     if (fraction != 0) {
-        std::string digits(9, '0');
+        char digits[9];
         for (int i = 8; i >= 0; --i) {
-            digits[static_cast<std::size_t>(i)] = static_cast<char>('0' + fraction % 10);
+            digits[i] = static_cast<char>('0' + fraction % 10);
             fraction /= 10;
         }
-        while (digits.back() == '0') digits.pop_back();
-        out += '.';
-        out += digits;
+        int length = 9;
+        while (digits[length - 1] == '0') --length;
+        *p++ = '.';
+        for (int i = 0; i < length; ++i) *p++ = digits[i];
     }
-    out += 'Z';
-    return out;
+    *p++ = 'Z';
+    return static_cast<std::size_t>(p - out);
 }
 
 std::int64_t add_one_month_ns(const Instant& start) {
@@ -148,17 +162,28 @@ std::int64_t local_day(std::int64_t ns, int offset_minutes) {
 }
 
 std::string format_day(std::int64_t day_number) {
+    char text[11];
+    return std::string(text, write_day(text, day_number));
+}
+
+std::size_t write_day(char* out, std::int64_t day_number) {
     const year_month_day date{sys_days{days{day_number}}};
     const int y = static_cast<int>(date.year());
-    std::string out;
+    char* p = out;
     if (y < 0) {
-        out += '-';
+        *p++ = '-';
     }
     const unsigned ay = static_cast<unsigned>(y < 0 ? -y : y);
-    out += std::string{static_cast<char>('0' + ay / 1000 % 10), static_cast<char>('0' + ay / 100 % 10),
-                       static_cast<char>('0' + ay / 10 % 10), static_cast<char>('0' + ay % 10)};
-    out += "-" + two_digits(static_cast<unsigned>(date.month())) + "-" + two_digits(static_cast<unsigned>(date.day()));
-    return out;
+    const auto m = static_cast<unsigned>(date.month());
+    const auto d = static_cast<unsigned>(date.day());
+    const char text[10] = {static_cast<char>('0' + ay / 1000 % 10), static_cast<char>('0' + ay / 100 % 10),
+                           static_cast<char>('0' + ay / 10 % 10),   static_cast<char>('0' + ay % 10),
+                           '-',
+                           static_cast<char>('0' + m / 10),         static_cast<char>('0' + m % 10),
+                           '-',
+                           static_cast<char>('0' + d / 10),         static_cast<char>('0' + d % 10)};
+    for (const char c : text) *p++ = c;
+    return static_cast<std::size_t>(p - out);
 }
 
 }  // namespace credits

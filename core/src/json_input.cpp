@@ -83,6 +83,7 @@ public:
                         "The member \"" + name + "\" appears more than once in the same object.");
         }
         frame.key = std::move(name);
+        frame.keyed = true;
         return true;
     }
     bool end_object() { return close(); }
@@ -108,12 +109,15 @@ private:
         std::size_t index = 0;  // next element index (arrays)
         bool streamed = false;  // elements go to the sink
         Json element;           // the element being built when streamed
+        bool keyed = false;     // a member name was read (objects)
     };
 
     std::string frame_pointer(std::size_t depth) const {
         std::string out;
         for (std::size_t i = 0; i < depth; ++i) {
             const Frame& f = frames_[i];
+            // An object whose first member name is still being read: the error is the object's.
+            if (f.value->is_object() && !f.keyed) break;
             out += f.value->is_object() ? "/" + pointer_escape(f.key) : "/" + std::to_string(f.index);
         }
         return out;
@@ -207,6 +211,14 @@ bool parse_json_document(std::string_view text, const ParseLimits& limits, Json&
         static_cast<unsigned char>(text[1]) == 0xBB && static_cast<unsigned char>(text[2]) == 0xBF) {
         errors.add(code::invalid_json, std::nullopt, "",
                    "The document starts with a byte-order mark; send UTF-8 JSON without one.");
+        return false;
+    }
+    // nlohmann's lexer takes a NUL byte outside a string for the end of the input, so
+    // "{...}<NUL>garbage" would parse (found by fuzzing). JSON text never holds a raw NUL.
+    if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
+        errors.add(code::invalid_json, std::nullopt, "",
+                   "The document is not valid JSON at byte " + std::to_string(nul) +
+                       ": a NUL byte (JSON text never contains one; inside a string write \\u0000).");
         return false;
     }
     const std::size_t errors_before = errors.size();
@@ -354,7 +366,7 @@ std::optional<std::int64_t> ObjectReader::credit_tokens(std::string_view key, bo
         if (!tokens) {
             if (out_of_range) {
                 add_error(code::amount_out_of_range, where,
-                          "The credit amount is more than the largest amount the core accepts (900719925.4740991 credits).");
+                          "The credit amount is more than the largest amount the core accepts (900719925474.0991 credits).");
             } else {
                 add_error(code::invalid_amount, where,
                           "A credit amount written as a string must look like \"25\" or \"25.5\": digits, no leading "
@@ -368,7 +380,7 @@ std::optional<std::int64_t> ObjectReader::credit_tokens(std::string_view key, bo
         tokens = credits_to_tokens(*whole);
         if (!tokens) {
             add_error(code::amount_out_of_range, where,
-                      "The credit amount is more than the largest amount the core accepts (900719925.4740991 credits).");
+                      "The credit amount is more than the largest amount the core accepts (900719925474.0991 credits).");
             return std::nullopt;
         }
     } else if (value->is_number_float()) {

@@ -1,17 +1,29 @@
 #include "credits/json_writer.h"
 
 #include <cassert>
+#include <charconv>
+#include <cstring>
+#include <system_error>
 
 #include "credits/instant.h"
 
 namespace credits {
 
-void write_json_string(std::string& out, std::string_view text) {
+namespace {
+
+// The bytes of `text` as they go between the quotes of a JSON string.
+// Runs of bytes that need no escape are appended at once.
+void append_escaped(std::string& out, std::string_view text) {
     static constexpr char hex[] = "0123456789abcdef";
-    out += '"';
-    for (const char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        switch (c) {
+    const char* p = text.data();
+    const char* const end = p + text.size();
+    const char* run = p;
+    for (; p < end; ++p) {
+        const auto byte = static_cast<unsigned char>(*p);
+        if (byte >= 0x20 && byte != '"' && byte != '\\') continue;
+        out.append(run, static_cast<std::size_t>(p - run));
+        run = p + 1;
+        switch (*p) {
             case '"': out += "\\\""; break;
             case '\\': out += "\\\\"; break;
             case '\b': out += "\\b"; break;
@@ -19,17 +31,81 @@ void write_json_string(std::string& out, std::string_view text) {
             case '\n': out += "\\n"; break;
             case '\r': out += "\\r"; break;
             case '\t': out += "\\t"; break;
-            default:
-                if (byte < 0x20) {
-                    out += "\\u00";
-                    out += hex[byte >> 4];
-                    out += hex[byte & 0xF];
-                } else {
-                    out += c;
-                }
+            default: {
+                const char escape[6] = {'\\', 'u', '0', '0', hex[byte >> 4], hex[byte & 0xF]};
+                out.append(escape, sizeof escape);
+            }
         }
     }
+    out.append(run, static_cast<std::size_t>(end - run));
+}
+
+
+}  // namespace
+
+void write_json_string(std::string& out, std::string_view text) {
     out += '"';
+    append_escaped(out, text);
+    out += '"';
+}
+
+void JsonWriter::put(std::string_view text) {
+    if (text.size() > 64) {
+        flush();
+        out_.append(text.data(), text.size());
+        return;
+    }
+    char* to = room(text.size());
+    for (const char c : text) *to++ = c;
+    staged_ += text.size();
+}
+
+namespace {
+
+// True when one of the eight bytes of `w` must be escaped in a JSON string:
+// below 0x20, '"' or '\\' (bytes of 0x80 and more never are).
+inline bool needs_escape(std::uint64_t w) {
+    constexpr std::uint64_t ones = 0x0101010101010101ull;
+    constexpr std::uint64_t high = 0x8080808080808080ull;
+    const auto has_zero = [](std::uint64_t v) { return ((v - ones) & ~v & high) != 0; };
+    const bool below_space = ((w - ones * 0x20) & ~w & high) != 0;
+    return below_space || has_zero(w ^ (ones * '"')) || has_zero(w ^ (ones * '\\'));
+}
+
+}  // namespace
+
+void JsonWriter::put_escaped(std::string_view text) {
+    // Plain text (most keys and values) is copied as it is, eight bytes at a time.
+    if (text.size() <= 128) {
+        char* to = room(text.size());
+        const char* from = text.data();
+        std::size_t i = 0;
+        bool plain = true;
+        for (; i + 8 <= text.size(); i += 8) {
+            std::uint64_t w = 0;
+            std::memcpy(&w, from + i, 8);
+            if (needs_escape(w)) {
+                plain = false;
+                break;
+            }
+            std::memcpy(to + i, &w, 8);
+        }
+        for (; plain && i < text.size(); ++i) {
+            const auto byte = static_cast<unsigned char>(from[i]);
+            if (byte < 0x20 || byte == '"' || byte == '\\') {
+                plain = false;
+                break;
+            }
+            to[i] = from[i];
+        }
+        if (plain) {
+            staged_ += text.size();
+            return;
+        }
+    }
+    std::string escaped;
+    append_escaped(escaped, text);
+    put(escaped);
 }
 
 void JsonWriter::separate() {
@@ -38,14 +114,14 @@ void JsonWriter::separate() {
         return;
     }
     if (!first_.empty()) {
-        if (!first_.back()) out_ += ',';
+        if (!first_.back()) put(',');
         first_.back() = false;
     }
 }
 
 JsonWriter& JsonWriter::begin_object() {
     separate();
-    out_ += '{';
+    put('{');
     first_.push_back(true);
     return *this;
 }
@@ -53,13 +129,13 @@ JsonWriter& JsonWriter::begin_object() {
 JsonWriter& JsonWriter::end_object() {
     assert(!first_.empty() && !after_key_);
     first_.pop_back();
-    out_ += '}';
+    put('}');
     return *this;
 }
 
 JsonWriter& JsonWriter::begin_array() {
     separate();
-    out_ += '[';
+    put('[');
     first_.push_back(true);
     return *this;
 }
@@ -67,40 +143,49 @@ JsonWriter& JsonWriter::begin_array() {
 JsonWriter& JsonWriter::end_array() {
     assert(!first_.empty() && !after_key_);
     first_.pop_back();
-    out_ += ']';
+    put(']');
     return *this;
 }
 
-JsonWriter& JsonWriter::key(std::string_view name) {
+JsonWriter& JsonWriter::key(std::string_view name) { return key(name, {}); }
+
+JsonWriter& JsonWriter::key(std::string_view name, std::string_view suffix) {
     assert(!after_key_);
     separate();
-    write_json_string(out_, name);
-    out_ += ':';
+    put('"');
+    put_escaped(name);
+    put_escaped(suffix);
+    put("\":");
     after_key_ = true;
     return *this;
 }
 
 JsonWriter& JsonWriter::value(std::string_view text) {
     separate();
-    write_json_string(out_, text);
+    put('"');
+    put_escaped(text);
+    put('"');
     return *this;
 }
 
 JsonWriter& JsonWriter::value(std::int64_t number) {
     separate();
-    out_ += std::to_string(number);
+    char* to = room(24);
+    const std::to_chars_result result = std::to_chars(to, to + 24, number);
+    assert(result.ec == std::errc());
+    staged_ += static_cast<std::size_t>(result.ptr - to);
     return *this;
 }
 
 JsonWriter& JsonWriter::value(bool flag) {
     separate();
-    out_ += flag ? "true" : "false";
+    put(flag ? std::string_view("true") : std::string_view("false"));
     return *this;
 }
 
 JsonWriter& JsonWriter::null() {
     separate();
-    out_ += "null";
+    put("null");
     return *this;
 }
 
@@ -108,21 +193,39 @@ JsonWriter& JsonWriter::value(const std::optional<std::string>& text) {
     return text ? value(std::string_view(*text)) : null();
 }
 
+JsonWriter& JsonWriter::raw_value(std::string_view json) {
+    separate();
+    put(json);
+    return *this;
+}
+
 JsonWriter& JsonWriter::amount(std::string_view name, std::int64_t tokens) {
-    std::string tokens_key = name.empty() ? "tokens" : std::string(name) + "_tokens";
-    std::string credits_key = name.empty() ? "credits" : std::string(name) + "_credits";
-    key(tokens_key).value(tokens);
-    key(credits_key).value(format_credits(tokens));
+    // "<name>_tokens":n,"<name>_credits":"x.xxxx" (or "tokens" and "credits").
+    key(name, name.empty() ? "tokens" : "_tokens").value(tokens);
+    key(name, name.empty() ? "credits" : "_credits");
+    separate();
+    char* to = room(credits_text_max + 2);
+    *to = '"';
+    const std::size_t length = write_credits(to + 1, tokens);
+    to[length + 1] = '"';
+    staged_ += length + 2;
     return *this;
 }
 
 JsonWriter& JsonWriter::instant(std::string_view name, std::int64_t ns) {
-    return key(name).value(format_instant(ns));
+    key(name);
+    separate();
+    char* to = room(instant_text_max + 2);
+    *to = '"';
+    const std::size_t length = write_instant(to + 1, ns);
+    to[length + 1] = '"';
+    staged_ += length + 2;
+    return *this;
 }
 
 JsonWriter& JsonWriter::instant(std::string_view name, const std::optional<std::int64_t>& ns) {
-    key(name);
-    return ns ? value(format_instant(*ns)) : null();
+    if (ns) return instant(name, *ns);
+    return key(name).null();
 }
 
 std::string errors_json(const std::vector<Error>& errors) {

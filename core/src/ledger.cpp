@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
+#include <memory>
 #include <numeric>
 #include <set>
 #include <unordered_map>
@@ -10,6 +12,8 @@
 
 #include "credits/json_input.h"
 #include "credits/provider_usage.h"
+#include "attributes.h"
+#include "fast_json.h"
 
 namespace credits {
 
@@ -41,31 +45,212 @@ std::uint32_t Ledger::find_project(std::string_view id) const {
 
 namespace {
 
-// Where an event was first seen, for errors found after the whole document is read.
+// Where an event was first seen, for errors found after the whole document is
+// read. The id views the document or the builder's StringArena (both outlive
+// the builder's work), never a JSON value that is gone.
 struct EventRef {
-    std::string event_id;
+    std::string_view event_id;
     std::size_t document_index = 0;
 };
 
 std::string event_pointer(std::size_t index) { return pointer_join("/events", index); }
 
+// One std::sort instantiation for the sorts that are small or rare (issue 6:
+// each instantiation is several KB of WebAssembly). `less` must be a strict
+// total order (every use breaks ties by a unique id), so the result is the
+// one std::sort gives.
+void sort_positions(std::vector<std::uint32_t>& order, bool (*less)(const void*, std::uint32_t, std::uint32_t),
+                    const void* context) {
+    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return less(context, a, b); });
+}
+
+template <typename T, typename Less>
+void sort_cold(std::vector<T>& items, const Less& less) {
+    if (items.size() < 2) return;
+    using Context = std::pair<const std::vector<T>*, const Less*>;
+    const Context context{&items, &less};
+    std::vector<std::uint32_t> order(items.size());
+    std::iota(order.begin(), order.end(), std::uint32_t{0});
+    sort_positions(
+        order,
+        [](const void* c, std::uint32_t a, std::uint32_t b) {
+            const auto* p = static_cast<const Context*>(c);
+            return (*p->second)((*p->first)[a], (*p->first)[b]);
+        },
+        &context);
+    std::vector<T> sorted;
+    sorted.reserve(items.size());
+    for (const std::uint32_t i : order) sorted.push_back(std::move(items[i]));
+    items = std::move(sorted);
+}
+
+// Copies of strings that must outlive the JSON value they were read from,
+// in big chunks (no allocation per string; freed all at once).
+class StringArena {
+public:
+    std::string_view keep(std::string_view text) {
+        constexpr std::size_t chunk_bytes = 64 * 1024;
+        if (text.size() > chunk_bytes / 8) {
+            chunks_.push_back(std::make_unique<char[]>(text.size()));
+            std::memcpy(chunks_.back().get(), text.data(), text.size());
+            return {chunks_.back().get(), text.size()};
+        }
+        if (left_ < text.size() || next_ == nullptr) {
+            chunks_.push_back(std::make_unique<char[]>(chunk_bytes));
+            next_ = chunks_.back().get();
+            left_ = chunk_bytes;
+        }
+        if (!text.empty()) std::memcpy(next_, text.data(), text.size());
+        const std::string_view kept(next_, text.size());
+        next_ += text.size();
+        left_ -= text.size();
+        return kept;
+    }
+
+private:
+    std::vector<std::unique_ptr<char[]>> chunks_;
+    char* next_ = nullptr;
+    std::size_t left_ = 0;
+};
+
+// 64 well-mixed bits of (tag, key).
+std::uint64_t hash_key(std::uint32_t tag, std::string_view key) {
+    std::uint64_t h = 0x9E3779B97F4A7C15ull ^ (std::uint64_t{tag} << 32) ^ key.size();
+    const char* p = key.data();
+    std::size_t n = key.size();
+    const auto mix = [&h](std::uint64_t word) {
+        h = (h ^ word) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 31;
+    };
+    for (; n >= 8; p += 8, n -= 8) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, p, 8);
+        mix(word);
+    }
+    std::uint64_t tail = 0;
+    for (std::size_t i = 0; i < n; ++i) tail |= std::uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+    mix(tail);
+    h = (h ^ (h >> 29)) * 0x94D049BB133111EBull;
+    return h ^ (h >> 32);
+}
+
+// Positions of ids in find_repeats' keys: < 2^21 (read_ledger_fast checks events_max).
+constexpr int repeat_position_bits = 21;
+constexpr std::uint64_t repeat_position_mask = (std::uint64_t{1} << repeat_position_bits) - 1;
+
+// Sorts keys by their bits 21..63 (LSD radix, 4 passes of 11 bits): groups
+// equal hashes without a comparison sort (find_repeats).
+void radix_sort_high_bits(std::vector<std::uint64_t>& keys) {
+    std::vector<std::uint64_t> buffer(keys.size());
+    for (int shift = 21; shift < 64; shift += 11) {
+        std::vector<std::uint32_t> start(2048, 0);
+        for (const std::uint64_t k : keys) ++start[(k >> shift) & 2047];
+        std::uint32_t sum = 0;
+        for (std::uint32_t& c : start) {
+            const std::uint32_t n = c;
+            c = sum;
+            sum += n;
+        }
+        for (const std::uint64_t k : keys) buffer[start[(k >> shift) & 2047]++] = k;
+        keys.swap(buffer);
+    }
+}
+
+// Open-addressing hash table from (tag, string) to an index: the id and name
+// lookups of a million-event ledger without an allocation per entry. The
+// probed array holds only 8 bytes a slot (part of the hash and the entry
+// number), so a miss -- most lookups of event ids -- touches little memory;
+// the keys, views that must outlive the table (document or arena), are read
+// only when the hash matches.
+class IndexMap {
+public:
+    // The index stored for the key, or `value` (now stored) when it was new.
+    std::pair<std::uint32_t, bool> try_emplace(std::uint32_t tag, std::string_view key, std::uint32_t value) {
+        if ((entries_.size() + 1) * 2 > slots_.size()) grow(slots_.empty() ? 64 : slots_.size() * 2);
+        const std::uint64_t h = hash(tag, key);
+        Slot& slot = slots_[probe(h, tag, key)];
+        if (slot.entry != 0) return {entries_[slot.entry - 1].value, false};
+        entries_.push_back(Entry{key, tag, value});
+        last_ = nullptr;  // entries_ may have moved
+        slot = Slot{static_cast<std::uint32_t>(h >> 32), static_cast<std::uint32_t>(entries_.size())};
+        return {value, true};
+    }
+    [[nodiscard]] const std::uint32_t* find(std::uint32_t tag, std::string_view key) const {
+        // The entry found last time first: the records of a session or a
+        // task often come one after the other.
+        if (last_ != nullptr && last_->tag == tag && fast_json::equals(last_->key, key)) return &last_->value;
+        if (slots_.empty()) return nullptr;
+        const Slot& slot = slots_[probe(hash(tag, key), tag, key)];
+        if (slot.entry == 0) return nullptr;
+        last_ = &entries_[slot.entry - 1];
+        return &last_->value;
+    }
+    void reserve(std::size_t entries) {
+        std::size_t size = 64;
+        while (size < entries * 2) size *= 2;
+        if (size > slots_.size()) grow(size);
+        entries_.reserve(entries);
+    }
+
+private:
+    struct Slot {
+        std::uint32_t hash_high = 0;
+        std::uint32_t entry = 0;  // 1 + index into entries_; 0: empty
+    };
+    struct Entry {
+        std::string_view key;
+        std::uint32_t tag = 0;
+        std::uint32_t value = 0;
+    };
+
+    static std::uint64_t hash(std::uint32_t tag, std::string_view key) { return hash_key(tag, key); }
+    // The slot holding the key, or the empty slot where it would go.
+    [[nodiscard]] std::size_t probe(std::uint64_t h, std::uint32_t tag, std::string_view key) const {
+        const std::size_t mask = slots_.size() - 1;
+        const auto high = static_cast<std::uint32_t>(h >> 32);
+        for (std::size_t i = static_cast<std::size_t>(h) & mask;; i = (i + 1) & mask) {
+            const Slot& slot = slots_[i];
+            if (slot.entry == 0) return i;
+            if (slot.hash_high == high) {
+                const Entry& entry = entries_[slot.entry - 1];
+                if (entry.tag == tag && fast_json::equals(entry.key, key)) return i;
+            }
+        }
+    }
+    void grow(std::size_t size) {
+        slots_.assign(size, Slot{});
+        const std::size_t mask = size - 1;
+        for (std::uint32_t e = 0; e < entries_.size(); ++e) {
+            const std::uint64_t h = hash(entries_[e].tag, entries_[e].key);
+            std::size_t i = static_cast<std::size_t>(h) & mask;
+            while (slots_[i].entry != 0) i = (i + 1) & mask;
+            slots_[i] = Slot{static_cast<std::uint32_t>(h >> 32), e + 1};
+        }
+    }
+
+    std::vector<Slot> slots_;
+    std::vector<Entry> entries_;
+    mutable const Entry* last_ = nullptr;
+};
+
 // Interns strings to dense indices, remembering the first event naming each.
 class Interner {
 public:
-    std::uint32_t intern(const std::string& key, const EventRef& ref) {
-        const auto [it, inserted] = index_.try_emplace(key, static_cast<std::uint32_t>(first_refs_.size()));
+    std::uint32_t intern(std::string_view key, const EventRef& ref) {
+        const auto [index, inserted] = index_.try_emplace(0, key, static_cast<std::uint32_t>(first_refs_.size()));
         if (inserted) {
-            keys_.push_back(key);
+            keys_.emplace_back(key);
             first_refs_.push_back(ref);
         }
-        return it->second;
+        return index;
     }
+    [[nodiscard]] const std::uint32_t* find(std::string_view key) const { return index_.find(0, key); }
     [[nodiscard]] std::size_t size() const { return keys_.size(); }
     [[nodiscard]] const std::string& key(std::uint32_t i) const { return keys_[i]; }
     [[nodiscard]] const EventRef& first_ref(std::uint32_t i) const { return first_refs_[i]; }
 
 private:
-    std::unordered_map<std::string, std::uint32_t> index_;
+    IndexMap index_;  // keys: stable views (see LedgerBuilder::stable)
     std::vector<std::string> keys_;
     std::vector<EventRef> first_refs_;
 };
@@ -81,12 +266,222 @@ struct Cancellation {
     std::optional<std::string> reason;
 };
 
+// ---------------------------------------------------------------------------
+// The fast path (issue 6). Most events of a real ledger are usage records,
+// completions and cancellations written plainly: ASCII strings without
+// escapes and whole numbers. Those are read straight from the bytes into a
+// FlatEvent and, when every check of the strict reader passes, added with the
+// same apply_* functions. Anything else -- another event type, an escape, a
+// null, a problem of any kind -- goes to the strict reader (add_event) for
+// that event, and a document with any problem at all is read again entirely
+// by the strict path (parse_ledger), so errors are always the strict path's.
+// ---------------------------------------------------------------------------
+enum FlatKey : std::uint8_t {
+    k_id, k_type, k_at, k_account_id, k_project_id, k_service, k_task_id, k_session_id, k_model, k_reason,
+    k_string_keys,  // the keys above have string values
+    k_tokens = k_string_keys, k_provider_usage, k_key_count
+};
+constexpr std::uint32_t bit(FlatKey key) { return std::uint32_t{1} << key; }
+
+int flat_key(std::string_view key) {
+    static constexpr std::string_view names[k_key_count] = {
+        "id", "type", "at", "account_id", "project_id", "service", "task_id", "session_id", "model", "reason",
+        "tokens", "provider_usage"};
+    // The one candidate with this length and first letter, then a compare.
+    int k = -1;
+    switch (key.size()) {
+        case 2: k = key[0] == 'i' ? k_id : k_at; break;
+        case 4: k = k_type; break;
+        case 5: k = k_model; break;
+        case 6: k = key[0] == 'r' ? k_reason : k_tokens; break;
+        case 7: k = key[0] == 's' ? k_service : k_task_id; break;
+        case 10: k = key[0] == 'a' ? k_account_id : key[0] == 'p' ? k_project_id : k_session_id; break;
+        case 14: k = k_provider_usage; break;
+        default: return -1;
+    }
+    return fast_json::equals(names[k], key) ? k : -1;
+}
+
+struct FlatEvent {
+    static constexpr std::size_t usage_members_max = 24;
+    std::uint32_t present = 0;                   // bit(key) for each member read
+    std::string_view text[k_string_keys];        // string members, viewing the document
+    std::int64_t tokens[3] = {0, 0, 0};          // tokens.output, .input_cache_miss, .input_cache_hit
+    std::string_view provider_format;
+    bool provider_has_format = false;
+    bool provider_has_usage = false;
+    std::size_t usage_count = 0;
+    UsageMember usage[usage_members_max];
+
+    // Only `present`, the counts and the flags need clearing: a text or a usage
+    // member is read only when present says it was written.
+    void reset() {
+        present = 0;
+        tokens[0] = tokens[1] = tokens[2] = 0;
+        provider_has_format = provider_has_usage = false;
+        usage_count = 0;
+    }
+    [[nodiscard]] bool has(FlatKey key) const { return (present & bit(key)) != 0; }
+    [[nodiscard]] std::optional<std::string_view> optional(FlatKey key) const {
+        return has(key) ? std::optional<std::string_view>(text[key]) : std::nullopt;
+    }
+};
+
+// {"output": n, "input_cache_miss": n, "input_cache_hit": n}, each optional.
+bool read_flat_tokens(fast_json::Cursor& c, FlatEvent& e) {
+    using namespace fast_json;
+    if (!expect(c, '{')) return false;
+    if (expect(c, '}')) return true;
+    unsigned seen = 0;
+    for (;;) {
+        std::string_view key;
+        if (!plain_string(c, key) || !expect(c, ':')) return false;
+        const int k = equals(key, "output") ? 0 : equals(key, "input_cache_miss") ? 1 : equals(key, "input_cache_hit") ? 2 : -1;
+        if (k < 0 || (seen & (1u << k)) != 0) return false;
+        seen |= 1u << k;
+        if (!plain_count(c, e.tokens[k])) return false;
+        if (expect(c, ',')) continue;
+        return expect(c, '}');
+    }
+}
+
+// A provider `usage` object: members that are counts, plain strings, or
+// objects of counts and plain strings (one level).
+bool read_flat_usage_object(fast_json::Cursor& c, FlatEvent& e, std::string_view object_key) {
+    using namespace fast_json;
+    if (!expect(c, '{')) return false;
+    if (expect(c, '}')) return true;
+    const std::size_t first = e.usage_count;
+    for (;;) {
+        std::string_view key;
+        if (!plain_string(c, key) || !expect(c, ':')) return false;
+        for (std::size_t i = first; i < e.usage_count; ++i)
+            if (equals(e.usage[i].key, key) && equals(e.usage[i].object_key, object_key)) return false;  // repeated member
+        if (e.usage_count == FlatEvent::usage_members_max) return false;
+        UsageMember& member = e.usage[e.usage_count++];
+        member.object_key = object_key;
+        member.key = key;
+        skip_ws(c);
+        const char next = c.peek();
+        if (next == '"') {
+            std::string_view ignored;
+            if (!plain_string(c, ignored) || ignored.size() > 1024) return false;
+            member.kind = UsageMember::Kind::other;
+        } else if (next == '{' && object_key.empty()) {
+            member.kind = UsageMember::Kind::object;
+            if (!read_flat_usage_object(c, e, key)) return false;
+        } else {
+            member.kind = UsageMember::Kind::count;
+            if (!plain_count(c, member.value)) return false;
+        }
+        if (expect(c, ',')) continue;
+        return expect(c, '}');
+    }
+}
+
+// {"format": "...", "usage": {...}}
+bool read_flat_provider_usage(fast_json::Cursor& c, FlatEvent& e) {
+    using namespace fast_json;
+    if (!expect(c, '{')) return false;
+    if (expect(c, '}')) return true;
+    for (;;) {
+        std::string_view key;
+        if (!plain_string(c, key) || !expect(c, ':')) return false;
+        if (equals(key, "format") && !e.provider_has_format) {
+            e.provider_has_format = true;
+            if (!plain_string(c, e.provider_format)) return false;
+        } else if (equals(key, "usage") && !e.provider_has_usage) {
+            e.provider_has_usage = true;
+            if (!read_flat_usage_object(c, e, {})) return false;
+        } else {
+            return false;
+        }
+        if (expect(c, ',')) continue;
+        return expect(c, '}');
+    }
+}
+
+// One event object; false as soon as something is outside the fast subset.
+bool read_flat_event(fast_json::Cursor& c, FlatEvent& e) {
+    using namespace fast_json;
+    if (!expect(c, '{')) return false;
+    if (expect(c, '}')) return true;
+    for (;;) {
+        std::string_view key;
+        if (!plain_string(c, key) || !expect(c, ':')) return false;
+        const int k = flat_key(key);
+        if (k < 0 || e.has(static_cast<FlatKey>(k))) return false;
+        e.present |= bit(static_cast<FlatKey>(k));
+        if (k == k_tokens) {
+            if (!read_flat_tokens(c, e)) return false;
+        } else if (k == k_provider_usage) {
+            if (!read_flat_provider_usage(c, e)) return false;
+        } else if (!plain_string(c, e.text[k])) {
+            return false;
+        }
+        if (expect(c, ',')) continue;
+        return expect(c, '}');
+    }
+}
+
+// ObjectReader::id: a non-empty string of at most 256 bytes.
+bool valid_id(std::string_view text) { return !text.empty() && text.size() <= 256; }
+
+// Limits for parsing one element of the events array on its own: an event
+// sits two levels down in the document (root object, events array), so it may
+// nest two levels less; the other limits are the document's.
+ParseLimits event_parse_limits(const LedgerLimits& limits) {
+    ParseLimits parse_limits{limits.document_bytes_max};
+    parse_limits.depth_max -= 2;
+    return parse_limits;
+}
+
 class LedgerBuilder {
 public:
     LedgerBuilder(const Rules& rules, const Catalog& catalog, const LedgerLimits& limits, ErrorList& errors)
         : rules_(rules), catalog_(catalog), limits_(limits), errors_(errors) {}
 
     void add_event(std::size_t index, Json&& event);
+    // The fast path: adds the event and returns true only when the strict
+    // reader would accept it without a problem (see FlatEvent); otherwise
+    // changes nothing and returns false.
+    bool add_flat_event(std::size_t index, const FlatEvent& event);
+    // Where each event is in the document (fast path), so repeated ids are
+    // compared without parsing the whole document again.
+    void set_event_ranges(std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges) { event_ranges_ = std::move(ranges); }
+    // The fast path's document: strings read from it need no copy. The
+    // per-event vectors are sized for it at once (about 250 bytes an event):
+    // regrowing them copied as much again.
+    void set_document(std::string_view text) {
+        document_ = text;
+        const std::size_t expected_events = text.size() / 256;
+        event_stamps_.reserve(expected_events);
+        ledger_.usage.reserve(expected_events);
+        ledger_.usage_event_ids.reserve(expected_events);
+    }
+
+    // How repeated event ids are found (issue 6). The strict path looks every
+    // id up in a hash table as it comes (RepeatMode::lookup). The fast path's
+    // first pass only records each id with its position and groups equal ids
+    // once at the end with a radix sort (find_repeats): a million random probes
+    // into a table larger than the caches cost more than the rest of the pass.
+    // When that finds repeats, the document is read again knowing which events
+    // repeat which (RepeatMode::known), so every event is handled as the strict
+    // path handles it.
+    enum class RepeatMode : std::uint8_t { lookup, deferred, known };
+    void defer_repeats(std::size_t expected_events) {
+        repeat_mode_ = RepeatMode::deferred;
+        deferred_ids_.reserve(expected_events);
+        deferred_keys_.reserve(expected_events);
+    }
+    // `repeats`: (later, first) document indices, sorted by `later`.
+    void use_known_repeats(std::vector<std::pair<std::uint32_t, std::uint32_t>> repeats) {
+        repeat_mode_ = RepeatMode::known;
+        known_repeats_ = std::move(repeats);
+    }
+    // After a deferred pass: (later, first) document indices of the events
+    // whose id an earlier event already has, sorted by `later`.
+    [[nodiscard]] std::vector<std::pair<std::uint32_t, std::uint32_t>> find_repeats();
     void finish(const Json& root, std::string_view text);
     Ledger take() { return std::move(ledger_); }
 
@@ -96,10 +491,22 @@ private:
     void read_session_completed(ObjectReader& reader, const EventRef& ref, std::int64_t at_ns);
     void read_task_cancelled(ObjectReader& reader, const EventRef& ref, std::int64_t at_ns);
     std::optional<TokenCounts> read_tokens(ObjectReader& reader, const std::string& event_id);
+    // What a valid event adds to the ledger, shared by the strict reader above
+    // and the fast one (add_flat_event), so both build the same records.
+    void apply_usage(const EventRef& ref, std::int64_t at_ns, Service service, std::string_view project_id,
+                     std::optional<std::string_view> task_id, std::optional<std::string_view> session_id,
+                     std::optional<std::string_view> model, const TokenCounts& counts);
+    void apply_completion(const EventRef& ref, std::int64_t at_ns, std::string_view project_id, std::string_view task_id,
+                          std::string_view session_id);
+    void apply_cancellation(const EventRef& ref, std::int64_t at_ns, std::string_view project_id, std::string_view task_id,
+                            std::optional<std::string> reason);
     void add_to_amount_sum(std::int64_t tokens);
-    std::uint32_t intern_project(const std::string& id, const EventRef& ref) { return project_refs_.intern(id, ref); }
-    std::uint32_t intern_task(std::uint32_t project, const std::string& task_id, const EventRef& ref);
-    std::uint32_t intern_session(std::uint32_t task, const std::string& session_id, const EventRef& ref);
+    std::uint32_t intern_project(std::string_view id, const EventRef& ref) {
+        if (const std::uint32_t* found = project_refs_.find(id)) return *found;
+        return project_refs_.intern(arena_.keep(id), ref);
+    }
+    std::uint32_t intern_task(std::uint32_t project, std::string_view task_id, const EventRef& ref);
+    std::uint32_t intern_session(std::uint32_t task, std::string_view session_id, const EventRef& ref);
 
     void read_header(const Json& root);
     void resolve_projects();
@@ -115,15 +522,53 @@ private:
     Ledger ledger_;
 
     std::size_t events_seen_ = 0;
-    std::unordered_map<std::string, std::size_t> first_index_by_id_;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> event_ranges_;  // [begin, end) byte offsets, fast path
+    // Views into the document (fast path) or arena_ stay valid while the builder works.
+    std::string_view stable(std::string_view text) {
+        if (text.data() >= document_.data() && text.data() + text.size() <= document_.data() + document_.size() &&
+            !document_.empty())
+            return text;
+        return arena_.keep(text);
+    }
+    std::string_view document_;
+    StringArena arena_;
+    IndexMap first_index_by_id_;  // event id -> document index of its first occurrence (lookup mode)
+    RepeatMode repeat_mode_ = RepeatMode::lookup;
+    std::vector<std::pair<std::string_view, std::uint32_t>> deferred_ids_;  // (id, document index), deferred mode
+    std::vector<std::uint64_t> deferred_keys_;  // per deferred id: high hash bits | its position in deferred_ids_
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> known_repeats_;   // (later, first), known mode
+    std::size_t next_known_repeat_ = 0;
+    // The index of the earlier event with this id, if any (per the repeat mode).
+    std::optional<std::uint32_t> repeat_of(std::string_view id, std::size_t index) {
+        switch (repeat_mode_) {
+            case RepeatMode::lookup:
+                if (const std::uint32_t* first = first_index_by_id_.find(0, id)) return *first;
+                return std::nullopt;
+            case RepeatMode::deferred: return std::nullopt;
+            case RepeatMode::known:
+                if (next_known_repeat_ < known_repeats_.size() && known_repeats_[next_known_repeat_].first == index)
+                    return known_repeats_[next_known_repeat_++].second;
+                return std::nullopt;
+        }
+        return std::nullopt;
+    }
+    // Remembers the first event with this id (a stable view).
+    void first_occurrence(std::string_view id, std::size_t index) {
+        if (repeat_mode_ == RepeatMode::lookup) first_index_by_id_.try_emplace(0, id, static_cast<std::uint32_t>(index));
+        if (repeat_mode_ == RepeatMode::deferred) {
+            // Hashed now, while the id is in cache; find_repeats sorts these keys.
+            deferred_keys_.push_back((hash_key(0, id) & ~repeat_position_mask) | deferred_ids_.size());
+            deferred_ids_.emplace_back(id, static_cast<std::uint32_t>(index));
+        }
+    }
     std::vector<std::pair<std::size_t, std::size_t>> repeated_;  // (first, later) document indices
     std::vector<EventRef> openings_;
     std::vector<std::pair<std::int64_t, EventRef>> event_stamps_;  // (at, ref) of distinct events
     std::unordered_map<std::string, EventRef> named_accounts_;     // account_id value -> first event naming it
     Interner project_refs_;
-    std::unordered_map<std::string, std::uint32_t> task_index_;
-    std::unordered_map<std::string, std::uint32_t> session_index_;
-    std::unordered_map<std::string, std::uint32_t> model_index_;
+    IndexMap task_index_;     // (project, task id) -> task
+    IndexMap session_index_;  // (task, session id) -> session
+    IndexMap model_index_;    // model -> index into Ledger::models
     std::vector<std::vector<Completion>> completions_;   // per session
     std::vector<std::vector<Cancellation>> cancellations_;  // per task
     std::int64_t amount_sum_ = 0;
@@ -143,36 +588,29 @@ void LedgerBuilder::add_to_amount_sum(std::int64_t tokens) {
     amount_sum_ += tokens;
 }
 
-std::uint32_t LedgerBuilder::intern_task(std::uint32_t project, const std::string& task_id, const EventRef&) {
-    std::string key = std::to_string(project);
-    key += '\0';
-    key += task_id;
-    const auto [it, inserted] = task_index_.try_emplace(std::move(key), static_cast<std::uint32_t>(ledger_.tasks.size()));
-    if (inserted) {
-        ledger_.tasks.push_back(Task{project, task_id, std::nullopt, {}, std::nullopt});
-        cancellations_.emplace_back();
-    }
-    return it->second;
+std::uint32_t LedgerBuilder::intern_task(std::uint32_t project, std::string_view task_id, const EventRef&) {
+    if (const std::uint32_t* found = task_index_.find(project, task_id)) return *found;
+    const auto index = static_cast<std::uint32_t>(ledger_.tasks.size());
+    task_index_.try_emplace(project, arena_.keep(task_id), index);  // compact keys: hits compare in cache
+    ledger_.tasks.push_back(Task{project, std::string(task_id), std::nullopt, {}, std::nullopt});
+    cancellations_.emplace_back();
+    return index;
 }
 
-std::uint32_t LedgerBuilder::intern_session(std::uint32_t task, const std::string& session_id, const EventRef&) {
-    std::string key = std::to_string(task);
-    key += '\0';
-    key += session_id;
-    const auto [it, inserted] =
-        session_index_.try_emplace(std::move(key), static_cast<std::uint32_t>(ledger_.sessions.size()));
-    if (inserted) {
-        Session session;
-        session.project = ledger_.tasks[task].project;
-        session.task = task;
-        session.session_id = session_id;
-        ledger_.sessions.push_back(std::move(session));
-        completions_.emplace_back();
-    }
-    return it->second;
+std::uint32_t LedgerBuilder::intern_session(std::uint32_t task, std::string_view session_id, const EventRef&) {
+    if (const std::uint32_t* found = session_index_.find(task, session_id)) return *found;
+    const auto index = static_cast<std::uint32_t>(ledger_.sessions.size());
+    session_index_.try_emplace(task, arena_.keep(session_id), index);
+    Session session;
+    session.project = ledger_.tasks[task].project;
+    session.task = task;
+    session.session_id = session_id;
+    ledger_.sessions.push_back(std::move(session));
+    completions_.emplace_back();
+    return index;
 }
 
-void LedgerBuilder::add_event(std::size_t index, Json&& event) {
+CREDITS_COLD void LedgerBuilder::add_event(std::size_t index, Json&& event) {
     ++events_seen_;
     if (events_seen_ > limits_.events_max) {
         if (events_seen_ == limits_.events_max + 1) {
@@ -189,21 +627,21 @@ void LedgerBuilder::add_event(std::size_t index, Json&& event) {
     ObjectReader probe(event, pointer, std::nullopt, errors_);
     const std::optional<std::string> id = probe.id("id", true);
     if (!id) return;
-    const auto [first, inserted] = first_index_by_id_.try_emplace(*id, index);
-    if (!inserted) {
+    if (const std::optional<std::uint32_t> first = repeat_of(*id, index)) {
         // Same id again: an exact duplicate is ignored, anything else is a
         // conflict. Decided after the first pass, comparing the two values.
-        repeated_.emplace_back(first->second, index);
+        repeated_.emplace_back(*first, index);
         return;
     }
-    const EventRef ref{*id, index};
+    const EventRef ref{stable(*id), index};
+    first_occurrence(ref.event_id, index);
     ObjectReader reader(event, pointer, *id, errors_);
     const std::optional<std::string> type = reader.string("type", true, 64);
     const std::optional<Instant> at = reader.instant("at", true);
     if (const std::optional<std::string> account_id = reader.id("account_id", false)) {
         named_accounts_.try_emplace(*account_id, ref);
     }
-    if (!type) return;
+    if (!type) return;  // (Json path)
     if (at) event_stamps_.emplace_back(at->ns, ref);
     if (*type == "credits_transferred") {
         reader.add_error(code::not_transferable, reader.member_pointer("type"),
@@ -233,7 +671,123 @@ void LedgerBuilder::add_event(std::size_t index, Json&& event) {
     }
 }
 
-void LedgerBuilder::read_grant_events(ObjectReader& reader, const std::string& type, const EventRef& ref,
+std::vector<std::pair<std::uint32_t, std::uint32_t>> LedgerBuilder::find_repeats() {
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> repeats;
+    const std::size_t n = deferred_ids_.size();
+    constexpr std::uint64_t position_bits = repeat_position_bits;
+    constexpr std::uint64_t position_mask = repeat_position_mask;
+    if (n < 2) return repeats;
+    std::vector<std::uint64_t> keys = std::move(deferred_keys_);
+    radix_sort_high_bits(keys);
+    std::vector<std::uint32_t> group;
+    for (std::size_t i = 0; i < n;) {
+        std::size_t j = i + 1;
+        while (j < n && (keys[j] >> position_bits) == (keys[i] >> position_bits)) ++j;
+        if (j - i > 1) {
+            // Equal hashes (almost always equal ids): the earliest event of each id is
+            // the first occurrence, every later one repeats it.
+            group.clear();
+            for (std::size_t k = i; k < j; ++k) group.push_back(static_cast<std::uint32_t>(keys[k] & position_mask));
+            std::sort(group.begin(), group.end());  // positions follow document order
+            for (std::size_t a = 0; a < group.size(); ++a) {
+                if (group[a] == UINT32_MAX) continue;
+                const auto& [id, first] = deferred_ids_[group[a]];
+                for (std::size_t b = a + 1; b < group.size(); ++b) {
+                    if (group[b] != UINT32_MAX && deferred_ids_[group[b]].first == id) {
+                        repeats.emplace_back(deferred_ids_[group[b]].second, first);
+                        group[b] = UINT32_MAX;
+                    }
+                }
+            }
+        }
+        i = j;
+    }
+    std::sort(repeats.begin(), repeats.end());
+    return repeats;
+}
+
+bool LedgerBuilder::add_flat_event(std::size_t index, const FlatEvent& e) {
+    if (events_seen_ >= limits_.events_max || !e.has(k_id) || !valid_id(e.text[k_id])) return false;
+    const std::string_view id = e.text[k_id];
+    if (const std::optional<std::uint32_t> first = repeat_of(id, index)) {
+        // A repeated id: the strict reader only records it (compared in check_duplicates).
+        ++events_seen_;
+        repeated_.emplace_back(*first, index);
+        return true;
+    }
+    // Every check of add_event and read_usage / read_session_completed /
+    // read_task_cancelled, for the valid case only.
+    if (!e.has(k_type) || !e.has(k_at) || e.text[k_at].size() > 64) return false;
+    const std::string_view type = e.text[k_type];
+    if (e.has(k_account_id) && !valid_id(e.text[k_account_id])) return false;
+    const std::optional<Instant> at = parse_instant(e.text[k_at]);
+    if (!at) return false;
+    constexpr std::uint32_t common = bit(k_id) | bit(k_type) | bit(k_at) | bit(k_account_id);
+    const auto only = [&](std::uint32_t allowed) { return (e.present & ~(common | allowed)) == 0; };
+    const auto id_member = [&](FlatKey key) { return e.has(key) && valid_id(e.text[key]); };
+    const auto optional_id = [&](FlatKey key) { return !e.has(key) || valid_id(e.text[key]); };
+    enum class Kind { usage, completion, cancellation } kind;
+    Service service = Service::agent_chat;
+    TokenCounts counts;
+    if (fast_json::equals(type, "usage")) {
+        kind = Kind::usage;
+        if (!only(bit(k_project_id) | bit(k_service) | bit(k_tokens) | bit(k_provider_usage) | bit(k_task_id) |
+                  bit(k_session_id) | bit(k_model)))
+            return false;
+        if (!id_member(k_project_id) || !id_member(k_service) || !optional_id(k_task_id) || !optional_id(k_session_id))
+            return false;
+        if (e.has(k_model) && e.text[k_model].size() > 256) return false;
+        if (e.has(k_tokens) == e.has(k_provider_usage)) return false;
+        if (e.has(k_tokens)) {
+            counts = TokenCounts{e.tokens[0], e.tokens[1], e.tokens[2]};
+        } else {
+            if (!e.provider_has_format || !e.provider_has_usage || e.provider_format.size() > 64) return false;
+            const std::optional<TokenCounts> normalized =
+                normalize_provider_usage_fast(e.provider_format, e.usage, e.usage_count);
+            if (!normalized) return false;
+            counts = *normalized;
+        }
+        const std::string_view service_name = e.text[k_service];
+        service = fast_json::equals(service_name, "agent_chat")      ? Service::agent_chat
+                  : fast_json::equals(service_name, "summarization") ? Service::summarization
+                                                    : Service::other;
+        if (service == Service::agent_chat && (!e.has(k_task_id) || !e.has(k_session_id))) return false;
+        if (e.has(k_session_id) && !e.has(k_task_id)) return false;
+    } else if (fast_json::equals(type, "session_completed")) {
+        kind = Kind::completion;
+        if (!only(bit(k_project_id) | bit(k_task_id) | bit(k_session_id))) return false;
+        if (!id_member(k_project_id) || !id_member(k_task_id) || !id_member(k_session_id)) return false;
+    } else if (fast_json::equals(type, "task_cancelled")) {
+        kind = Kind::cancellation;
+        if (!only(bit(k_project_id) | bit(k_task_id) | bit(k_reason))) return false;
+        if (!id_member(k_project_id) || !id_member(k_task_id)) return false;
+        if (e.has(k_reason) && e.text[k_reason].size() > 1024) return false;
+    } else {
+        return false;  // grants and anything unusual: the strict reader
+    }
+    // Valid: the same changes add_event makes.
+    ++events_seen_;
+    const EventRef ref{stable(id), index};
+    first_occurrence(ref.event_id, index);
+    if (e.has(k_account_id)) named_accounts_.try_emplace(std::string(e.text[k_account_id]), ref);
+    event_stamps_.emplace_back(at->ns, ref);
+    switch (kind) {
+        case Kind::usage:
+            apply_usage(ref, at->ns, service, e.text[k_project_id], e.optional(k_task_id), e.optional(k_session_id),
+                        e.optional(k_model), counts);
+            break;
+        case Kind::completion:
+            apply_completion(ref, at->ns, e.text[k_project_id], e.text[k_task_id], e.text[k_session_id]);
+            break;
+        case Kind::cancellation:
+            apply_cancellation(ref, at->ns, e.text[k_project_id], e.text[k_task_id],
+                               e.has(k_reason) ? std::optional<std::string>(e.text[k_reason]) : std::nullopt);
+            break;
+    }
+    return true;
+}
+
+CREDITS_COLD void LedgerBuilder::read_grant_events(ObjectReader& reader, const std::string& type, const EventRef& ref,
                                       const Instant& at) {
     GrantRecord grant;
     grant.id = ref.event_id;
@@ -307,7 +861,7 @@ void LedgerBuilder::read_grant_events(ObjectReader& reader, const std::string& t
         if (!plan || !outcome || (*outcome != "succeeded" && *outcome != "failed")) return;
         if (reader.get("credits", false) != nullptr && !override_tokens) return;
         if (*outcome == "failed") {
-            ledger_.failed_billings.push_back(FailedBilling{ref.event_id, at.ns, plan->id, start.ns, end_ns});
+            ledger_.failed_billings.push_back(FailedBilling{std::string(ref.event_id), at.ns, plan->id, start.ns, end_ns});
             return;
         }
         grant.source = GrantSource::plan;
@@ -321,7 +875,7 @@ void LedgerBuilder::read_grant_events(ObjectReader& reader, const std::string& t
     ledger_.grants.push_back(std::move(grant));
 }
 
-std::optional<TokenCounts> LedgerBuilder::read_tokens(ObjectReader& reader, const std::string& event_id) {
+CREDITS_COLD std::optional<TokenCounts> LedgerBuilder::read_tokens(ObjectReader& reader, const std::string& event_id) {
     const Json* tokens = reader.get("tokens", false);
     const Json* provider = reader.get("provider_usage", false);
     if (tokens != nullptr && provider != nullptr) {
@@ -365,7 +919,7 @@ std::optional<TokenCounts> LedgerBuilder::read_tokens(ObjectReader& reader, cons
     return normalize_provider_usage(*format, *usage, wrapper.member_pointer("usage"), event_id, errors_);
 }
 
-void LedgerBuilder::read_usage(ObjectReader& reader, const EventRef& ref, std::int64_t at_ns) {
+CREDITS_COLD void LedgerBuilder::read_usage(ObjectReader& reader, const EventRef& ref, std::int64_t at_ns) {
     reader.reject_unknown({"id", "type", "at", "account_id", "project_id", "service", "tokens", "provider_usage",
                            "task_id", "session_id", "model"});
     const auto project_id = reader.id("project_id", true);
@@ -373,7 +927,7 @@ void LedgerBuilder::read_usage(ObjectReader& reader, const EventRef& ref, std::i
     const auto task_id = reader.id("task_id", false);
     const auto session_id = reader.id("session_id", false);
     const auto model = reader.string("model", false, 256);
-    const std::optional<TokenCounts> counts = read_tokens(reader, ref.event_id);
+    const std::optional<TokenCounts> counts = read_tokens(reader, std::string(ref.event_id));
     UsageRecord record;
     record.at_ns = at_ns;
     record.document_index = static_cast<std::uint32_t>(ref.document_index);
@@ -395,22 +949,39 @@ void LedgerBuilder::read_usage(ObjectReader& reader, const EventRef& ref, std::i
         return;
     }
     if (!project_id || !service_name || !counts) return;
-    add_to_amount_sum(counts->output_tokens);
-    add_to_amount_sum(counts->input_cache_miss_tokens);
-    add_to_amount_sum(counts->input_cache_hit_tokens);
-    record.project = intern_project(*project_id, ref);
+    const auto view = [](const std::optional<std::string>& text) {
+        return text ? std::optional<std::string_view>(*text) : std::nullopt;
+    };
+    apply_usage(ref, at_ns, record.service, *project_id, view(task_id), view(session_id), view(model), *counts);
+}
+
+void LedgerBuilder::apply_usage(const EventRef& ref, std::int64_t at_ns, Service service, std::string_view project_id,
+                                std::optional<std::string_view> task_id, std::optional<std::string_view> session_id,
+                                std::optional<std::string_view> model, const TokenCounts& counts) {
+    UsageRecord record;
+    record.at_ns = at_ns;
+    record.document_index = static_cast<std::uint32_t>(ref.document_index);
+    record.service = service;
+    add_to_amount_sum(counts.output_tokens);
+    add_to_amount_sum(counts.input_cache_miss_tokens);
+    add_to_amount_sum(counts.input_cache_hit_tokens);
+    record.project = intern_project(project_id, ref);
     if (task_id) record.task = intern_task(record.project, *task_id, ref);
     if (task_id && session_id) record.session = intern_session(record.task, *session_id, ref);
     if (model) {
-        const auto [it, inserted] = model_index_.try_emplace(*model, static_cast<std::uint32_t>(ledger_.models.size()));
-        if (inserted) ledger_.models.push_back(*model);
-        record.model = it->second;
+        if (const std::uint32_t* found = model_index_.find(0, *model)) {
+            record.model = *found;
+        } else {
+            record.model = static_cast<std::uint32_t>(ledger_.models.size());
+            model_index_.try_emplace(0, arena_.keep(*model), record.model);
+            ledger_.models.emplace_back(*model);
+        }
     }
-    record.output_tokens = counts->output_tokens;
-    record.input_cache_miss_tokens = counts->input_cache_miss_tokens;
-    record.input_cache_hit_tokens = counts->input_cache_hit_tokens;
+    record.output_tokens = counts.output_tokens;
+    record.input_cache_miss_tokens = counts.input_cache_miss_tokens;
+    record.input_cache_hit_tokens = counts.input_cache_hit_tokens;
     record.event = static_cast<std::uint32_t>(ledger_.usage_event_ids.size());
-    ledger_.usage_event_ids.push_back(ref.event_id);
+    ledger_.usage_event_ids.emplace_back(ref.event_id);
     if (record.service == Service::agent_chat) {
         Session& session = ledger_.sessions[record.session];
         session.output_tokens += record.output_tokens;  // bounded by the document's amount sum
@@ -419,28 +990,38 @@ void LedgerBuilder::read_usage(ObjectReader& reader, const EventRef& ref, std::i
     ledger_.usage.push_back(record);
 }
 
-void LedgerBuilder::read_session_completed(ObjectReader& reader, const EventRef& ref, std::int64_t at_ns) {
+CREDITS_COLD void LedgerBuilder::read_session_completed(ObjectReader& reader, const EventRef& ref, std::int64_t at_ns) {
     reader.reject_unknown({"id", "type", "at", "account_id", "project_id", "task_id", "session_id"});
     const auto project_id = reader.id("project_id", true);
     const auto task_id = reader.id("task_id", true);
     const auto session_id = reader.id("session_id", true);
     if (!project_id || !task_id || !session_id) return;
-    const std::uint32_t project = intern_project(*project_id, ref);
-    const std::uint32_t session = intern_session(intern_task(project, *task_id, ref), *session_id, ref);
+    apply_completion(ref, at_ns, *project_id, *task_id, *session_id);
+}
+
+void LedgerBuilder::apply_completion(const EventRef& ref, std::int64_t at_ns, std::string_view project_id,
+                                     std::string_view task_id, std::string_view session_id) {
+    const std::uint32_t project = intern_project(project_id, ref);
+    const std::uint32_t session = intern_session(intern_task(project, task_id, ref), session_id, ref);
     completions_[session].push_back(Completion{at_ns, ref});
 }
 
-void LedgerBuilder::read_task_cancelled(ObjectReader& reader, const EventRef& ref, std::int64_t at_ns) {
+CREDITS_COLD void LedgerBuilder::read_task_cancelled(ObjectReader& reader, const EventRef& ref, std::int64_t at_ns) {
     reader.reject_unknown({"id", "type", "at", "account_id", "project_id", "task_id", "reason"});
     const auto project_id = reader.id("project_id", true);
     const auto task_id = reader.id("task_id", true);
     const auto reason = reader.string("reason", false, 1024);
     if (!project_id || !task_id) return;
-    const std::uint32_t task = intern_task(intern_project(*project_id, ref), *task_id, ref);
-    cancellations_[task].push_back(Cancellation{at_ns, ref, reason});
+    apply_cancellation(ref, at_ns, *project_id, *task_id, reason);
 }
 
-void LedgerBuilder::read_header(const Json& root) {
+void LedgerBuilder::apply_cancellation(const EventRef& ref, std::int64_t at_ns, std::string_view project_id,
+                                       std::string_view task_id, std::optional<std::string> reason) {
+    const std::uint32_t task = intern_task(intern_project(project_id, ref), task_id, ref);
+    cancellations_[task].push_back(Cancellation{at_ns, ref, std::move(reason)});
+}
+
+CREDITS_COLD void LedgerBuilder::read_header(const Json& root) {
     ObjectReader reader(root, "", std::nullopt, errors_);
     reader.reject_unknown({"format", "account", "projects", "events"});
     if (const auto format = reader.string("format", true, 64); format && *format != "easycoda.ledger/1") {
@@ -497,8 +1078,7 @@ void LedgerBuilder::read_header(const Json& root) {
             }
             ledger_.projects.push_back(Project{*id, *name});
         }
-        std::sort(ledger_.projects.begin(), ledger_.projects.end(),
-                  [](const Project& a, const Project& b) { return a.id < b.id; });
+        sort_cold(ledger_.projects, [](const Project& a, const Project& b) { return a.id < b.id; });
     }
 }
 
@@ -508,7 +1088,7 @@ void LedgerBuilder::resolve_projects() {
         final_index[i] = ledger_.find_project(project_refs_.key(i));
         if (final_index[i] == no_index) {
             const EventRef& ref = project_refs_.first_ref(i);
-            errors_.add(code::unknown_project, ref.event_id, event_pointer(ref.document_index) + "/project_id",
+            errors_.add(code::unknown_project, std::string(ref.event_id), event_pointer(ref.document_index) + "/project_id",
                         "The project \"" + project_refs_.key(i) + "\" is not listed in \"projects\".");
         }
     }
@@ -518,28 +1098,74 @@ void LedgerBuilder::resolve_projects() {
     for (Session& session : ledger_.sessions) session.project = final_index[session.project];
 }
 
-void LedgerBuilder::check_duplicates(std::string_view text) {
+// The canonical dump of a first event, read back and compared as JSON. Read
+// with the strict parser the events were read with (no second nlohmann parser
+// in the WebAssembly module: issue 6, size).
+bool reparsed_equal(const std::string& canonical, const Json& element) {
+    Json value;
+    ErrorList ignored;
+    return parse_json_document(canonical, ParseLimits{canonical.size() + 1, 1024, canonical.size() + 1}, value, ignored) &&
+           value == element;
+}
+
+CREDITS_COLD void LedgerBuilder::check_duplicates(std::string_view text) {
     if (repeated_.empty()) return;
-    // Second pass over the text, keeping only the events involved.
-    std::unordered_set<std::size_t> wanted;
-    for (const auto& [first, later] : repeated_) {
-        wanted.insert(first);
-        wanted.insert(later);
-    }
-    std::unordered_map<std::size_t, Json> values;
+    // Second pass over the events involved. Each repeat is compared with the first event
+    // of its id as it comes by, so memory follows the distinct repeated events, not the
+    // number of repeats (2,000,000 exact repeats used to be kept as as many DOM copies,
+    // several GB for a 200 MB document). A first event is kept as its canonical dump:
+    // nlohmann::json sorts object members, so the text's member order does not matter.
+    struct First {
+        std::string canonical;
+        std::string id;
+    };
+    std::unordered_map<std::size_t, First> firsts;
+    for (const auto& [first, later] : repeated_) firsts.emplace(first, First{});
+    std::vector<char> equal(repeated_.size(), 0);  // parallel to repeated_ (in document order of the repeats)
+    std::size_t next = 0;
+    const auto visit = [&](std::size_t index, const Json& element) {
+        if (const auto it = firsts.find(index); it != firsts.end()) {
+            it->second.canonical = element.dump();
+            it->second.id = element.at("id").get<std::string>();  // read as a string in the first pass
+            return;
+        }
+        if (next < repeated_.size() && repeated_[next].second == index) {
+            const std::string& canonical = firsts.at(repeated_[next].first).canonical;
+            // Equal dumps are equal values; unequal dumps may still be (1 and 1.0): compare as JSON then.
+            equal[next] = canonical == element.dump() || reparsed_equal(canonical, element);
+            ++next;
+        }
+    };
     ErrorList reparse_errors;
-    Json root;
-    parse_json_document(text, ParseLimits{limits_.document_bytes_max}, root, reparse_errors, "events",
-                        [&](std::size_t index, Json&& element) {
-                            if (wanted.count(index) != 0) values.emplace(index, std::move(element));
-                        });
+    if (!event_ranges_.empty()) {
+        // The fast path knows where each event is: parse just those, in document order.
+        std::vector<std::size_t> wanted;
+        wanted.reserve(firsts.size() + repeated_.size());
+        for (const auto& entry : firsts) wanted.push_back(entry.first);
+        for (const auto& [first, later] : repeated_) wanted.push_back(later);
+        std::sort(wanted.begin(), wanted.end());
+        for (const std::size_t index : wanted) {
+            const auto [begin, end] = event_ranges_[index];
+            Json element;
+            parse_json_document(text.substr(begin, end - begin), event_parse_limits(limits_), element, reparse_errors);
+            visit(index, element);
+        }
+    } else {
+        Json root;
+        parse_json_document(text, ParseLimits{limits_.document_bytes_max}, root, reparse_errors, "events",
+                            [&](std::size_t index, Json&& element) { visit(index, element); });
+    }
     assert(reparse_errors.empty());
-    std::sort(repeated_.begin(), repeated_.end());
-    for (const auto& [first, later] : repeated_) {
-        if (values.at(first) == values.at(later)) {
+    assert(next == repeated_.size());
+    std::vector<std::size_t> order(repeated_.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    sort_cold(order, [&](std::size_t a, std::size_t b) { return repeated_[a] < repeated_[b]; });
+    for (const std::size_t k : order) {
+        const auto& [first, later] = repeated_[k];
+        if (equal[k] != 0) {
             ++ledger_.duplicates_ignored;
         } else {
-            const std::string id = values.at(first).at("id").get<std::string>();
+            const std::string& id = firsts.at(first).id;
             errors_.add(code::duplicate_id_conflict, id, event_pointer(later),
                         "The event id \"" + id + "\" is used by two different events (first at " + event_pointer(first) +
                             "); an exact repeat would be ignored, a different one is a conflict.");
@@ -553,27 +1179,27 @@ void LedgerBuilder::check_opening() {
                     "The ledger has no account_opened event; every account starts with exactly one.");
         return;
     }
-    std::sort(openings_.begin(), openings_.end(),
-              [](const EventRef& a, const EventRef& b) { return a.document_index < b.document_index; });
+    sort_cold(openings_, [](const EventRef& a, const EventRef& b) { return a.document_index < b.document_index; });
     for (std::size_t i = 1; i < openings_.size(); ++i) {
-        errors_.add(code::duplicate_account_opened, openings_[i].event_id, event_pointer(openings_[i].document_index) + "/type",
-                    "The account is opened more than once (also by \"" + openings_[0].event_id + "\").");
+        errors_.add(code::duplicate_account_opened, std::string(openings_[i].event_id), event_pointer(openings_[i].document_index) + "/type",
+                    "The account is opened more than once (also by \"" + std::string(openings_[0].event_id) + "\").");
     }
     std::int64_t opened_at_ns = instant_never_ns;
     for (const auto& [at_ns, ref] : event_stamps_) {
-        if (ref.event_id == openings_[0].event_id) opened_at_ns = at_ns;
+        // The same event (ids are distinct here), found without comparing strings.
+        if (ref.document_index == openings_[0].document_index) opened_at_ns = at_ns;
     }
     if (opened_at_ns == instant_never_ns) return;  // its `at` was invalid, already reported
     ledger_.opened_at_ns = opened_at_ns;
     for (const auto& [at_ns, ref] : event_stamps_) {
         if (at_ns < opened_at_ns) {
-            errors_.add(code::event_before_opening, ref.event_id, event_pointer(ref.document_index) + "/at",
+            errors_.add(code::event_before_opening, std::string(ref.event_id), event_pointer(ref.document_index) + "/at",
                         "This event is dated before the account was opened (" + format_instant(opened_at_ns) + ").");
         }
     }
     for (const auto& [account_id, ref] : named_accounts_) {
         if (account_id != ledger_.account_id) {
-            errors_.add(code::account_mismatch, ref.event_id, event_pointer(ref.document_index) + "/account_id",
+            errors_.add(code::account_mismatch, std::string(ref.event_id), event_pointer(ref.document_index) + "/account_id",
                         "This event belongs to account \"" + account_id + "\", not to \"" + ledger_.account_id +
                             "\"; credits cannot move between accounts.");
         }
@@ -597,16 +1223,16 @@ void LedgerBuilder::check_sessions() {
     for (std::size_t s = 0; s < ledger_.sessions.size(); ++s) {
         auto& completions = completions_[s];
         if (completions.empty()) continue;
-        std::sort(completions.begin(), completions.end(), earlier);
+        sort_cold(completions, earlier);
         Session& session = ledger_.sessions[s];
         for (std::size_t i = 1; i < completions.size(); ++i) {
-            errors_.add(code::duplicate_completion, completions[i].ref.event_id, event_pointer(completions[i].ref.document_index),
+            errors_.add(code::duplicate_completion, std::string(completions[i].ref.event_id), event_pointer(completions[i].ref.document_index),
                         "The session \"" + session.session_id + "\" was already completed by \"" +
-                            completions[0].ref.event_id + "\"; a session completes once.");
+                            std::string(completions[0].ref.event_id) + "\"; a session completes once.");
         }
         const Task& task = ledger_.tasks[session.task];
         if (task.cancelled_at_ns && completions[0].at_ns > *task.cancelled_at_ns) {
-            errors_.add(code::completion_after_cancellation, completions[0].ref.event_id,
+            errors_.add(code::completion_after_cancellation, std::string(completions[0].ref.event_id),
                         event_pointer(completions[0].ref.document_index),
                         "The session \"" + session.session_id + "\" cannot complete: its task \"" + task.task_id +
                             "\" was cancelled at " + format_instant(*task.cancelled_at_ns) + " by \"" +
@@ -629,10 +1255,10 @@ void LedgerBuilder::check_sessions() {
 
 void LedgerBuilder::build_actions() {
     Ledger& l = ledger_;
-    std::sort(l.grants.begin(), l.grants.end(), [](const GrantRecord& a, const GrantRecord& b) {
+    sort_cold(l.grants, [](const GrantRecord& a, const GrantRecord& b) {
         return a.granted_at_ns != b.granted_at_ns ? a.granted_at_ns < b.granted_at_ns : a.id < b.id;
     });
-    std::sort(l.failed_billings.begin(), l.failed_billings.end(), [](const FailedBilling& a, const FailedBilling& b) {
+    sort_cold(l.failed_billings, [](const FailedBilling& a, const FailedBilling& b) {
         return a.at_ns != b.at_ns ? a.at_ns < b.at_ns : a.id < b.id;
     });
     std::sort(l.usage.begin(), l.usage.end(), [&](const UsageRecord& a, const UsageRecord& b) {
@@ -677,9 +1303,125 @@ void LedgerBuilder::finish(const Json& root, std::string_view text) {
     build_actions();
 }
 
+// The events array, the cursor on its '['. Plain events go through
+// add_flat_event; any other element is parsed strictly on its own (exactly
+// as the strict path would see it streamed) and goes through add_event.
+// False when the array is not well-formed (the strict path will say why).
+bool read_events(fast_json::Cursor& c, std::string_view text, const LedgerLimits& limits, LedgerBuilder& builder) {
+    using namespace fast_json;
+    ++c.p;  // '['
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges;
+    // Roughly one event per 250 bytes: fewer reallocations for big documents.
+    ranges.reserve(static_cast<std::size_t>(c.end - c.p) / 256);
+    if (expect(c, ']')) return true;
+    const ParseLimits element_limits = event_parse_limits(limits);
+    FlatEvent event;  // reused: reset() clears what the next event needs cleared
+    for (std::size_t index = 0;; ++index) {
+        skip_ws(c);
+        const char* begin = c.p;
+        event.reset();
+        bool added = false;
+        if (read_flat_event(c, event)) {
+            skip_ws(c);
+            if (c.peek() != ',' && c.peek() != ']') return false;
+            added = builder.add_flat_event(index, event);
+        }
+        if (!added) {
+            c.p = begin;
+            if (!skip_value(c)) return false;
+            Json element;
+            ErrorList parse_errors;
+            if (!parse_json_document(std::string_view(begin, static_cast<std::size_t>(c.p - begin)), element_limits, element,
+                                     parse_errors))
+                return false;
+            builder.add_event(index, std::move(element));
+        }
+        ranges.emplace_back(static_cast<std::uint32_t>(begin - text.data()), static_cast<std::uint32_t>(c.p - text.data()));
+        if (expect(c, ',')) continue;
+        if (!expect(c, ']')) return false;
+        builder.set_event_ranges(std::move(ranges));
+        return true;
+    }
+}
+
+// The document's root object: the events array goes to read_events, the other
+// members are skipped (and read strictly afterwards); [events_begin, events_end)
+// is where the events array is. False when the fast path cannot read it.
+bool read_root(std::string_view text, const LedgerLimits& limits, LedgerBuilder& builder, const char*& events_begin,
+               const char*& events_end) {
+    using namespace fast_json;
+    Cursor c{text.data(), text.data() + text.size()};
+    if (!expect(c, '{') || expect(c, '}')) return false;
+    events_begin = events_end = nullptr;
+    for (;;) {
+        std::string_view key;
+        if (!plain_string(c, key) || !expect(c, ':')) return false;
+        skip_ws(c);
+        if (equals(key, "events")) {
+            if (events_begin != nullptr || c.peek() != '[') return false;
+            events_begin = c.p;
+            if (!read_events(c, text, limits, builder)) return false;
+            events_end = c.p;
+        } else if (!skip_value(c)) {
+            return false;
+        }
+        if (expect(c, ',')) continue;
+        if (!expect(c, '}')) return false;
+        break;
+    }
+    skip_ws(c);
+    return c.at_end() && events_begin != nullptr;
+}
+
+// The whole document by the fast path, or nullopt: then the strict path reads
+// it again from the start (and explains what is wrong, if anything is).
+std::optional<Ledger> read_ledger_fast(std::string_view text, const Rules& rules, const Catalog& catalog,
+                                       const LedgerLimits& limits) {
+    if (text.size() > limits.document_bytes_max || text.size() >= UINT32_MAX || limits.events_max >= (1u << 21))
+        return std::nullopt;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> repeats;
+    for (int pass = 0; pass < 2; ++pass) {
+        ErrorList errors;
+        LedgerBuilder builder(rules, catalog, limits, errors);
+        builder.set_document(text);
+        if (pass == 0) {
+            builder.defer_repeats(text.size() / 256);
+        } else {
+            builder.use_known_repeats(std::move(repeats));
+        }
+        const char* events_begin = nullptr;
+        const char* events_end = nullptr;
+        if (!read_root(text, limits, builder, events_begin, events_end)) return std::nullopt;
+        if (pass == 0) {
+            repeats = builder.find_repeats();
+            if (!repeats.empty()) continue;  // read again, knowing which events repeat an earlier id
+        }
+        if (!errors.empty()) return std::nullopt;
+        // Everything but the events, read strictly: the document with its events
+        // array emptied, which is the DOM the strict path keeps.
+        std::string rest;
+        rest.reserve(text.size() - static_cast<std::size_t>(events_end - events_begin) + 2);
+        rest.append(text.data(), static_cast<std::size_t>(events_begin - text.data()));
+        rest += "[]";
+        rest.append(events_end, static_cast<std::size_t>(text.data() + text.size() - events_end));
+        Json root;
+        ErrorList parse_errors;
+        if (!parse_json_document(rest, ParseLimits{limits.document_bytes_max}, root, parse_errors)) return std::nullopt;
+        builder.finish(root, text);
+        if (!errors.empty()) return std::nullopt;
+        return builder.take();
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
-Result<Ledger> parse_ledger(std::string_view text, const Rules& rules, const Catalog& catalog, const LedgerLimits& limits) {
+namespace {
+
+// The strict path: the whole document through the strict JSON reader and
+// add_event, explaining every problem.
+CREDITS_COLD Result<Ledger> parse_ledger_strict(std::string_view text, const Rules& rules, const Catalog& catalog,
+                                                const LedgerLimits& limits) {
     ErrorList errors;
     LedgerBuilder builder(rules, catalog, limits, errors);
     Json root;
@@ -699,6 +1441,15 @@ Result<Ledger> parse_ledger(std::string_view text, const Rules& rules, const Cat
     builder.finish(root, text);
     if (!errors.empty()) return Result<Ledger>::failure(errors.take());
     return Result<Ledger>::success(builder.take());
+}
+
+}  // namespace
+
+Result<Ledger> parse_ledger(std::string_view text, const Rules& rules, const Catalog& catalog, const LedgerLimits& limits) {
+    if (std::optional<Ledger> fast = read_ledger_fast(text, rules, catalog, limits)) {
+        return Result<Ledger>::success(std::move(*fast));
+    }
+    return parse_ledger_strict(text, rules, catalog, limits);
 }
 
 }  // namespace credits

@@ -18,6 +18,7 @@
 #include "credits/amount.h"
 #include "credits/errors.h"
 #include "credits/json_input.h"
+#include "fast_json.h"
 
 namespace credits {
 namespace {
@@ -301,6 +302,93 @@ std::optional<TokenCounts> normalize_provider_usage(std::string_view format, con
         case Format::deepseek: return normalize_deepseek(reader, usage);
     }
     return std::nullopt;  // unreachable: the switch covers every Format
+}
+
+namespace {
+
+// Mirrors UsageReader over a UsageMember list; `failed` is set wherever
+// UsageReader would add an error.
+class FastUsageReader {
+public:
+    FastUsageReader(const UsageMember* members, std::size_t count) : members_(members), count_(count) {}
+    [[nodiscard]] bool failed() const { return failed_; }
+
+    std::int64_t count(std::string_view key) { return read(find({}, key)); }
+    std::int64_t nested_count(std::string_view object_key, std::string_view key) {
+        const UsageMember* details = find({}, object_key);
+        if (details == nullptr) return 0;
+        if (details->kind != UsageMember::Kind::object) return fail();
+        return read(find(object_key, key));
+    }
+    [[nodiscard]] bool present(std::string_view key) const { return find({}, key) != nullptr; }
+    std::int64_t sum(std::int64_t a, std::int64_t b) {
+        const std::int64_t total = a + b;
+        return total > amount_tokens_max ? fail() : total;
+    }
+
+private:
+    [[nodiscard]] const UsageMember* find(std::string_view object_key, std::string_view key) const {
+        for (std::size_t i = 0; i < count_; ++i)
+            if (fast_json::equals(members_[i].key, key) && fast_json::equals(members_[i].object_key, object_key))
+                return &members_[i];
+        return nullptr;
+    }
+    std::int64_t read(const UsageMember* member) {
+        if (member == nullptr) return 0;
+        if (member->kind != UsageMember::Kind::count) return fail();
+        return member->value;
+    }
+    std::int64_t fail() {
+        failed_ = true;
+        return 0;
+    }
+
+    const UsageMember* members_;
+    std::size_t count_;
+    bool failed_ = false;
+};
+
+}  // namespace
+
+std::optional<TokenCounts> normalize_provider_usage_fast(std::string_view format, const UsageMember* members,
+                                                         std::size_t count) {
+    FastUsageReader r(members, count);
+    TokenCounts out;
+    using fast_json::equals;
+    if (equals(format, "openai_chat") || equals(format, "openai_responses")) {
+        const bool chat = equals(format, "openai_chat");
+        const std::int64_t output = r.count(chat ? "completion_tokens" : "output_tokens");
+        const std::int64_t prompt = r.count(chat ? "prompt_tokens" : "input_tokens");
+        const std::int64_t cached = r.nested_count(chat ? "prompt_tokens_details" : "input_tokens_details", "cached_tokens");
+        if (r.failed() || cached > prompt) return std::nullopt;
+        out = TokenCounts{output, prompt - cached, cached};
+    } else if (equals(format, "anthropic_messages")) {
+        const std::int64_t output = r.count("output_tokens");
+        const std::int64_t input = r.count("input_tokens");
+        const std::int64_t cache_creation = r.count("cache_creation_input_tokens");
+        const std::int64_t cache_read = r.count("cache_read_input_tokens");
+        if (r.failed()) return std::nullopt;
+        out = TokenCounts{output, r.sum(input, cache_creation), cache_read};
+    } else if (equals(format, "gemini")) {
+        const std::int64_t candidates = r.count("candidatesTokenCount");
+        const std::int64_t thoughts = r.count("thoughtsTokenCount");
+        const std::int64_t prompt = r.count("promptTokenCount");
+        const std::int64_t cached = r.count("cachedContentTokenCount");
+        const std::int64_t tool_use_prompt = r.count("toolUsePromptTokenCount");
+        if (r.failed() || cached > prompt) return std::nullopt;
+        out = TokenCounts{r.sum(candidates, thoughts), r.sum(prompt - cached, tool_use_prompt), cached};
+    } else if (equals(format, "deepseek")) {
+        const std::int64_t completion = r.count("completion_tokens");
+        const std::int64_t hit = r.count("prompt_cache_hit_tokens");
+        const std::int64_t miss = r.count("prompt_cache_miss_tokens");
+        const std::int64_t prompt = r.count("prompt_tokens");
+        if (r.failed() || (r.present("prompt_tokens") && hit + miss != prompt)) return std::nullopt;
+        out = TokenCounts{completion, miss, hit};
+    } else {
+        return std::nullopt;
+    }
+    if (r.failed()) return std::nullopt;
+    return out;
 }
 
 }  // namespace credits

@@ -5,10 +5,49 @@
 
 #include "credits/json_input.h"
 #include "credits/json_writer.h"
+#include "fast_json.h"
 
 namespace credits {
 
+namespace {
+
+// The usual input -- an object of the three counts and maybe a plan, written
+// plainly -- read straight from the text (issue 6: the calculator asks on every
+// keystroke). nullopt for anything else or anything wrong: the strict reader
+// below then decides and explains.
+std::optional<QuoteInput> read_plain_quote_input(std::string_view text, const Catalog& catalog) {
+    using namespace fast_json;
+    if (text.size() > 64 * 1024) return std::nullopt;
+    Cursor c{text.data(), text.data() + text.size()};
+    if (!expect(c, '{')) return std::nullopt;
+    std::int64_t counts[3] = {0, 0, 0};
+    unsigned seen = 0;
+    std::string_view plan;
+    for (;;) {
+        std::string_view key;
+        if (!plain_string(c, key) || !expect(c, ':')) return std::nullopt;
+        const int k = equals(key, "output_tokens") ? 0 : equals(key, "input_tokens") ? 1 : equals(key, "cache_hit_rate_bp") ? 2 : equals(key, "plan") ? 3 : -1;
+        if (k < 0 || (seen & (1u << k)) != 0) return std::nullopt;
+        seen |= 1u << k;
+        if (k == 3 ? !plain_string(c, plan) : !plain_count(c, counts[k])) return std::nullopt;
+        if (expect(c, ',')) continue;
+        if (!expect(c, '}')) return std::nullopt;
+        break;
+    }
+    skip_ws(c);
+    if (!c.at_end() || (seen & 7u) != 7u || counts[2] > 10000 || counts[0] > amount_tokens_max - counts[1]) return std::nullopt;
+    QuoteInput input{counts[0], counts[1], counts[2], std::nullopt};
+    if ((seen & 8u) != 0) {
+        if (plan.empty() || plan.size() > 256 || catalog.find_plan(plan) == nullptr) return std::nullopt;
+        input.plan = std::string(plan);
+    }
+    return input;
+}
+
+}  // namespace
+
 Result<QuoteInput> parse_quote_input(std::string_view text, const Catalog& catalog) {
+    if (std::optional<QuoteInput> plain = read_plain_quote_input(text, catalog)) return Result<QuoteInput>::success(*plain);
     ErrorList errors;
     Json root;
     if (!parse_json_document(text, ParseLimits{64 * 1024, 8, 1024}, root, errors))
@@ -154,7 +193,7 @@ Result<std::string> quote_json(const Rules& rules, const Catalog& catalog, const
 
     JsonWriter w;
     w.begin_object().member("format", "easycoda.report/1").member("kind", "quote").member("currency", catalog.currency);
-    w.key("input").begin_object().member("output_tokens", input.output_tokens).member("input_tokens", input.input_tokens);
+    w.key("input").begin_object().amount("output", input.output_tokens).amount("input", input.input_tokens);
     w.member("cache_hit_rate_bp", input.cache_hit_rate_bp).member("plan", input.plan).end_object();
     w.amount("input_cache_hit", hit).amount("input_cache_miss", miss).amount("needed", needed);
     w.key("options").begin_array();

@@ -273,9 +273,25 @@ void write_balance(JsonWriter& w, const Ledger& ledger, const State& state) {
 
 }  // namespace
 
+std::string ledger_entries_json(const Ledger& ledger, const State& state) {
+    JsonWriter w;
+    // About 450 bytes a charge entry: one allocation instead of a dozen regrowths.
+    w.reserve(state.entries.size() * 480 + 16);
+    w.begin_array();
+    for (const LedgerEntry& entry : state.entries) write_entry(w, ledger, state, entry);
+    w.end_array();
+    return w.take();
+}
+
 std::string account_report_json(const Ledger& ledger, const State& state, const Query& query) {
+    return account_report_json(ledger, state, query, ledger_entries_json(ledger, state));
+}
+
+std::string account_report_json(const Ledger& ledger, const State& state, const Query& query,
+                                std::string_view ledger_entries, std::size_t* ledger_entries_offset) {
     assert(state.at_ns == query.at_ns);
     JsonWriter w;
+    w.reserve(ledger_entries.size() + ledger.projects.size() * 700 + 64 * 1024);
     w.begin_object();
     write_header(w, ledger, query, "account");
     write_balance(w, ledger, state);
@@ -306,9 +322,9 @@ std::string account_report_json(const Ledger& ledger, const State& state, const 
     }
     w.end_array();
     write_daily(w, ledger, query, no_index);
-    w.key("ledger").begin_array();
-    for (const LedgerEntry& entry : state.entries) write_entry(w, ledger, state, entry);
-    w.end_array();
+    w.key("ledger");
+    if (ledger_entries_offset != nullptr) *ledger_entries_offset = w.size();
+    w.raw_value(ledger_entries);
     w.member("duplicates_ignored", static_cast<std::int64_t>(ledger.duplicates_ignored));
     const auto after = ledger.event_instants_ns.end() -
                        std::upper_bound(ledger.event_instants_ns.begin(), ledger.event_instants_ns.end(), query.at_ns);

@@ -20,6 +20,9 @@ static_assert(amount_tokens_max < INT64_MAX / 4, "sums of two amounts must not o
 
 // "1234.5678", "0.0000", "-0.4200". Exact for every int64.
 std::string format_credits(std::int64_t tokens);
+// The same text written at `out` (room for credits_text_max bytes); returns its length.
+inline constexpr std::size_t credits_text_max = 32;
+std::size_t write_credits(char* out, std::int64_t tokens);
 
 // Parses a credit amount written as a decimal string matching
 // (0|[1-9][0-9]*)(\.[0-9]{1,4})? into tokens. nullopt when the text does not

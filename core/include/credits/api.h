@@ -3,6 +3,8 @@
 // so both builds return the same bytes for the same question.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +34,21 @@ public:
     Answer forecast(std::string_view at);
 
     [[nodiscard]] const Ledger& ledger() const { return ledger_; }
+
+    // report() in parts, for a host that keeps text across reports
+    // (wasm/credits.js): the report without its ledger[] array, where that
+    // array goes, and the array itself -- the same bytes for every range at
+    // one instant and most of the report, so the host decodes it once per
+    // `generation`. `entries` stays valid until the next call. The parts
+    // joined are the bytes report() returns.
+    struct ReportParts {
+        Answer rest;                    // with ok = false: the errors, and no entries
+        std::size_t entries_offset = 0;
+        std::string_view entries;
+        std::uint64_t generation = 0;   // changes whenever `entries` may
+    };
+    ReportParts report_parts(std::string_view at, std::string_view from = {}, std::string_view to = {},
+                             std::string_view utc_offset = {});
     // The account's facts for a host page: id, offset, opening, projects.
     [[nodiscard]] std::string summary_json() const;
 
@@ -39,6 +56,10 @@ private:
     const State& state_at(std::int64_t at_ns);
     Ledger ledger_;
     std::optional<State> state_;
+    // The account report's ledger[] for state_ (it does not depend on the
+    // range), written once: most of a report's bytes, so a new range is cheap.
+    std::string ledger_entries_json_;
+    std::uint64_t entries_generation_ = 0;
 };
 
 class Engine {

@@ -37,6 +37,9 @@ std::optional<Instant> parse_instant(std::string_view text, InstantProblem* prob
 // "YYYY-MM-DDTHH:MM:SSZ", with the fraction only when it is not zero
 // (trailing zeros dropped).
 std::string format_instant(std::int64_t ns);
+// The same text written at `out` (room for instant_text_max bytes); returns its length.
+inline constexpr std::size_t instant_text_max = 32;
+std::size_t write_instant(char* out, std::int64_t ns);
 
 // "+08:00" / "-05:30" within +-14:00 -> minutes.
 std::optional<int> parse_utc_offset(std::string_view text);
@@ -50,5 +53,7 @@ std::int64_t add_one_month_ns(const Instant& start);
 std::int64_t local_day(std::int64_t ns, int offset_minutes);
 // "YYYY-MM-DD" of a day number.
 std::string format_day(std::int64_t day);
+// The same text written at `out` (room for 11 bytes); returns its length.
+std::size_t write_day(char* out, std::int64_t day);
 
 }  // namespace credits

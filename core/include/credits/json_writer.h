@@ -44,12 +44,44 @@ public:
     JsonWriter& instant(std::string_view name, std::int64_t ns);
     JsonWriter& instant(std::string_view name, const std::optional<std::int64_t>& ns);
 
-    std::string take() { return std::move(out_); }
-    [[nodiscard]] const std::string& text() const { return out_; }
+    // Appends JSON text written elsewhere (a cached fragment) as one value.
+    JsonWriter& raw_value(std::string_view json);
+    void reserve(std::size_t bytes) { out_.reserve(bytes); }
+
+    std::string take() {
+        flush();
+        return std::move(out_);
+    }
+    // Bytes written so far.
+    [[nodiscard]] std::size_t size() const { return out_.size() + staged_; }
 
 private:
     void separate();
+    // key(name + suffix) without building the name.
+    JsonWriter& key(std::string_view name, std::string_view suffix);
+
+    // Small pieces -- most of a report -- are staged in a local buffer and
+    // reach out_ a few hundred bytes at a time: in WebAssembly every
+    // std::string::append is a call and a byte loop (issue 6).
+    static constexpr std::size_t stage_bytes = 512;
+    char* room(std::size_t bytes) {  // bytes <= stage_bytes
+        if (stage_bytes - staged_ < bytes) flush();
+        return stage_ + staged_;
+    }
+    void flush() {
+        out_.append(stage_, staged_);
+        staged_ = 0;
+    }
+    void put(char c) {
+        *room(1) = c;
+        ++staged_;
+    }
+    void put(std::string_view text);
+    void put_escaped(std::string_view text);
+
     std::string out_;
+    char stage_[stage_bytes];
+    std::size_t staged_ = 0;
     std::vector<bool> first_;  // per open container: no member written yet
     bool after_key_ = false;
 };

@@ -32,4 +32,23 @@ std::optional<TokenCounts> normalize_provider_usage(std::string_view format, con
                                                     const std::optional<std::string>& event_id,
                                                     ErrorList& errors);
 
+// The fast path's view of a `usage` object (ledger.cpp, issue 6): its members
+// whose values are integers, strings or objects, and the members of those
+// objects one level down (`object_key` set), without nulls, arrays or deeper
+// nesting (the fast reader hands such objects to the strict path instead).
+struct UsageMember {
+    enum class Kind : std::uint8_t { count, object, other };
+    std::string_view object_key;  // empty for a member of `usage` itself
+    std::string_view key;
+    Kind kind = Kind::count;
+    std::int64_t value = 0;  // for Kind::count, at most 2^53 - 1
+};
+
+// The same formulas as normalize_provider_usage, over that view. Returns
+// nullopt whenever normalize_provider_usage would report a problem (or the
+// format is unknown), so the caller can fall back to the strict path, which
+// explains it; otherwise the very counts normalize_provider_usage returns.
+std::optional<TokenCounts> normalize_provider_usage_fast(std::string_view format, const UsageMember* members,
+                                                         std::size_t count);
+
 }  // namespace credits

@@ -52,6 +52,15 @@ SessionStatus session_status(const Ledger& ledger, const Session& session, std::
 Figures classify(const Ledger& ledger, const UsageRecord& record, std::int64_t at_ns);
 
 std::string account_report_json(const Ledger& ledger, const State& state, const Query& query);
+// The same, with its ledger[] array given as JSON text (ledger_entries_json
+// of the same state), as Account keeps it for new ranges at one instant;
+// `ledger_entries_offset` (optional) receives where that text starts. With
+// empty `ledger_entries` the array is left out (Account::report_parts).
+std::string account_report_json(const Ledger& ledger, const State& state, const Query& query,
+                                std::string_view ledger_entries, std::size_t* ledger_entries_offset = nullptr);
+// The account report's ledger[] array: the entries that explain the balance at
+// the state's instant (not limited by any range).
+std::string ledger_entries_json(const Ledger& ledger, const State& state);
 // nullopt when the ledger has no such project.
 std::optional<std::string> project_report_json(const Ledger& ledger, const State& state, const Query& query,
                                                std::string_view project_id);

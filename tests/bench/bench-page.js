@@ -1,0 +1,22 @@
+// Runs inside Chromium under the strict CSP (issue 6): the driver
+// (bench-chromium.mjs) calls window.benchDocument / window.benchQuote through
+// page.evaluate, one document at a time; timings are taken inside the page.
+import { createCreditEngine } from '/wasm/credits.js';
+import { benchDocument, benchQuote } from '/tests/bench/wasm-bench.mjs';
+
+const violations = [];
+document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective}: ${e.blockedURI}`));
+
+window.benchDocument = async (url, options) => {
+  let t = performance.now();
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const fetch_ms = performance.now() - t;
+  const result = await benchDocument(createCreditEngine, bytes, options);
+  return { ...result, fetch_ms, document_bytes: bytes.length };
+};
+window.benchQuote = () => benchQuote(createCreditEngine);
+window.benchInfo = () => ({ userAgent: navigator.userAgent, crossOriginIsolated, violations });
+window.__ready = true;
+document.getElementById('status').textContent = 'ready';

@@ -1,0 +1,175 @@
+// credits_bench: the native side of scripts/bench (issue 6). In-process timings
+// of the core's public API (core/include/credits/api.h) with steady_clock:
+//   load    Engine::load (parse + validate + index the ledger document)
+//   report  Account::report on a freshly loaded account (simulation + report JSON,
+//           the whole account report including its ledger[] of every charge)
+//   rerun   Account::report again on the same account, same instant, another range
+//   quote   Engine::quote, each call timed, median of the calls
+// Prints one JSON object on stdout; scripts/bench reads it. Not a test: ctest
+// does not run it.
+//
+//   credits_bench --ledger FILE --at T --from T --to T [--runs N] [--quote-calls N]
+//   credits_bench --quote-only [--quote-calls N]
+#include <malloc.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "credits/api.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// FNV-1a over the bytes: the Node and Chromium runs print the same figure for
+// the same report, which shows the three builds wrote identical bytes.
+std::string fnv1a(std::string_view bytes) {
+    std::uint32_t h = 2166136261u;
+    for (const char c : bytes) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 16777619u;
+    }
+    char out[9];
+    std::snprintf(out, sizeof out, "%08x", h);
+    return out;
+}
+
+std::string json_list(const std::vector<double>& values) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%s%.4f", i ? "," : "", values[i]);
+        out += buf;
+    }
+    return out + "]";
+}
+
+double median(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    const std::size_t n = values.size();
+    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+long max_rss_kb() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss;
+}
+
+int fail(const std::string& message) {
+    std::cerr << "credits_bench: " << message << '\n';
+    return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string ledger_path, at, from, to;
+    int runs = 5;
+    int quote_calls = 10000;
+    bool quote_only = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        const auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+        if (arg == "--ledger") ledger_path = next();
+        else if (arg == "--at") at = next();
+        else if (arg == "--from") from = next();
+        else if (arg == "--to") to = next();
+        else if (arg == "--runs") runs = std::stoi(next());
+        else if (arg == "--quote-calls") quote_calls = std::stoi(next());
+        else if (arg == "--quote-only") quote_only = true;
+        else return fail("unknown argument " + std::string(arg));
+    }
+#if defined(__GLIBC__)
+    // Steady state, as in a long-running server (and as the WASM module, whose
+    // memory stays grown): freed memory is kept for the next run instead of
+    // going back to the kernel, which would zero every page again.
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
+#endif
+    const credits::Engine engine = credits::Engine::with_defaults();
+
+    if (quote_only) {
+        // Same input as the WASM runs: a heavy month on every plan.
+        const std::string input = R"({"output_tokens": 4000000, "input_tokens": 40000000, "cache_hit_rate_bp": 9000})";
+        std::vector<double> us;
+        us.reserve(static_cast<std::size_t>(quote_calls));
+        std::size_t bytes = 0;
+        for (int i = 0; i < quote_calls; ++i) {
+            const auto t = Clock::now();
+            const credits::Answer answer = engine.quote(input);
+            us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t).count());
+            bytes += answer.json.size();
+        }
+        std::printf("{\"quote_us_median\":%.4f,\"quote_calls\":%d,\"quote_bytes\":%zu}\n", median(us), quote_calls,
+                    bytes / static_cast<std::size_t>(quote_calls));
+        return 0;
+    }
+
+    if (ledger_path.empty() || at.empty()) return fail("--ledger and --at are required");
+    std::ifstream file(ledger_path, std::ios::binary);
+    if (!file) return fail("cannot read " + ledger_path);
+    const std::string text{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+    const long rss_before_kb = max_rss_kb();
+
+    std::vector<double> load_ms, report_ms, rerun_ms;
+    double cold_load_ms = 0, cold_report_ms = 0;
+    std::string report_hash, rerun_hash;
+    std::size_t report_bytes = 0, rerun_bytes = 0, events = 0;
+    long rss_after_first_kb = 0;
+    // Run 0 warms up (first touch of memory, caches) and is reported apart, as
+    // in the WASM runs, where it is also the baseline-compiled code's run.
+    for (int run = 0; run <= runs; ++run) {
+        std::string errors;
+        auto t = Clock::now();
+        std::optional<credits::Account> account = engine.load(text, &errors);
+        const double load = ms_since(t);
+        if (!account) return fail("the ledger was rejected: " + errors.substr(0, 2000));
+        t = Clock::now();
+        const credits::Answer report = account->report(at);
+        const double report_time = ms_since(t);
+        if (run == 0) {
+            cold_load_ms = load;
+            cold_report_ms = report_time;
+        } else {
+            load_ms.push_back(load);
+            report_ms.push_back(report_time);
+        }
+        if (!report.ok) return fail("report failed: " + report.json.substr(0, 2000));
+        // Another range on the loaded ledger, same instant (the state is kept).
+        for (int k = 0; k < 3; ++k) {
+            t = Clock::now();
+            const credits::Answer rerun = account->report(at, from, to);
+            if (run > 0) rerun_ms.push_back(ms_since(t));
+            if (!rerun.ok) return fail("re-run failed: " + rerun.json.substr(0, 2000));
+            rerun_hash = fnv1a(rerun.json);
+            rerun_bytes = rerun.json.size();
+        }
+        report_hash = fnv1a(report.json);
+        report_bytes = report.json.size();
+        events = account->ledger().event_instants_ns.size();
+        if (run == 0) rss_after_first_kb = max_rss_kb();
+    }
+    std::printf(
+        "{\"events\":%zu,\"document_bytes\":%zu,\"cold_load_ms\":%.4f,\"cold_report_ms\":%.4f,"
+        "\"load_ms\":%s,\"report_ms\":%s,\"rerun_ms\":%s,"
+        "\"report_bytes\":%zu,\"report_fnv\":\"%s\",\"rerun_bytes\":%zu,\"rerun_fnv\":\"%s\","
+        "\"rss_document_kb\":%ld,\"max_rss_kb\":%ld}\n",
+        events, text.size(), cold_load_ms, cold_report_ms, json_list(load_ms).c_str(), json_list(report_ms).c_str(), json_list(rerun_ms).c_str(),
+        report_bytes, report_hash.c_str(), rerun_bytes, rerun_hash.c_str(), rss_before_kb, rss_after_first_kb);
+    return 0;
+}
