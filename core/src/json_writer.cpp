@@ -149,12 +149,24 @@ JsonWriter& JsonWriter::end_array() {
 
 JsonWriter& JsonWriter::key(std::string_view name) { return key(name, {}); }
 
+#ifndef NDEBUG
+namespace {
+bool is_plain_name(std::string_view name) {
+    for (const char c : name)
+        if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\') return false;
+    return true;
+}
+}  // namespace
+#endif
+
 JsonWriter& JsonWriter::key(std::string_view name, std::string_view suffix) {
     assert(!after_key_);
+    // Member names are the report format's identifiers: nothing to escape.
+    assert(is_plain_name(name) && is_plain_name(suffix));
     separate();
     put('"');
-    put_escaped(name);
-    put_escaped(suffix);
+    put(name);
+    put(suffix);
     put("\":");
     after_key_ = true;
     return *this;

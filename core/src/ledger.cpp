@@ -1197,12 +1197,18 @@ void LedgerBuilder::check_opening() {
                         "This event is dated before the account was opened (" + format_instant(opened_at_ns) + ").");
         }
     }
+    // In document order: a hash map's order differs between the native and
+    // the WebAssembly standard libraries, and both must give the same bytes.
+    std::vector<std::pair<const std::string*, const EventRef*>> foreign;
     for (const auto& [account_id, ref] : named_accounts_) {
-        if (account_id != ledger_.account_id) {
-            errors_.add(code::account_mismatch, std::string(ref.event_id), event_pointer(ref.document_index) + "/account_id",
-                        "This event belongs to account \"" + account_id + "\", not to \"" + ledger_.account_id +
-                            "\"; credits cannot move between accounts.");
-        }
+        if (account_id != ledger_.account_id) foreign.emplace_back(&account_id, &ref);
+    }
+    std::sort(foreign.begin(), foreign.end(),
+              [](const auto& a, const auto& b) { return a.second->document_index < b.second->document_index; });
+    for (const auto& [account_id, ref] : foreign) {
+        errors_.add(code::account_mismatch, std::string(ref->event_id), event_pointer(ref->document_index) + "/account_id",
+                    "This event belongs to account \"" + *account_id + "\", not to \"" + ledger_.account_id +
+                        "\"; credits cannot move between accounts.");
     }
 }
 

@@ -21,6 +21,8 @@ public:
     JsonWriter& end_object();
     JsonWriter& begin_array();
     JsonWriter& end_array();
+    // `name` is an identifier of the report format (no quote, backslash or
+    // control character): it is written as it is.
     JsonWriter& key(std::string_view name);
 
     JsonWriter& value(std::string_view text);
@@ -63,7 +65,7 @@ private:
     // Small pieces -- most of a report -- are staged in a local buffer and
     // reach out_ a few hundred bytes at a time: in WebAssembly every
     // std::string::append is a call and a byte loop (issue 6).
-    static constexpr std::size_t stage_bytes = 512;
+    static constexpr std::size_t stage_bytes = 4096;
     char* room(std::size_t bytes) {  // bytes <= stage_bytes
         if (stage_bytes - staged_ < bytes) flush();
         return stage_ + staged_;
