@@ -42,7 +42,7 @@ Answer guarded(Call&& call) {
 // The last answer of an engine or a ledger, kept in the heap until JS has
 // read it: reports are megabytes, and Embind's std::string conversion visits
 // every byte in JS (twice) before decoding, where answerBytes() hands JS a
-// view of the bytes for one TextDecoder call (issue 6).
+// view of the bytes for one TextDecoder call (docs/benchmarks.md measures it).
 class AnswerSlot {
 public:
     bool keep(Answer answer) {
