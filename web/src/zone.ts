@@ -8,7 +8,8 @@ import type { UtcOffsetChange } from '@easycoda/credits';
 const HOUR_MS = 3_600_000;
 // Probed once a day: zones change offset at most a few times a year, never twice in one day.
 const PROBE_MS = 24 * HOUR_MS;
-// A bound on the work of one call (about 27 years of daily probes); the core reads at most 1024 changes.
+// A bound on the work of one call: about 27 years of daily probes (a range longer than that keeps
+// the last offset found for the rest); the core reads at most 1024 changes.
 const PROBES_MAX = 10_000;
 
 export interface BrowserZone {
