@@ -3,51 +3,16 @@
 #include <cassert>
 #include <vector>
 
+#include "credits/charge.h"
 #include "credits/json_input.h"
 #include "credits/json_writer.h"
-#include "fast_json.h"
+#include "credits/pack_mix.h"
 
 namespace credits {
 
-namespace {
-
-// The usual input -- an object of the three counts and maybe a plan, written
-// plainly -- read straight from the text (issue 6: the calculator asks on every
-// keystroke). nullopt for anything else or anything wrong: the strict reader
-// below then decides and explains.
-std::optional<QuoteInput> read_plain_quote_input(std::string_view text, const Catalog& catalog) {
-    using namespace fast_json;
-    if (text.size() > 64 * 1024) return std::nullopt;
-    Cursor c{text.data(), text.data() + text.size()};
-    if (!expect(c, '{')) return std::nullopt;
-    std::int64_t counts[3] = {0, 0, 0};
-    unsigned seen = 0;
-    std::string_view plan;
-    for (;;) {
-        std::string_view key;
-        if (!plain_string(c, key) || !expect(c, ':')) return std::nullopt;
-        const int k = equals(key, "output_tokens") ? 0 : equals(key, "input_tokens") ? 1 : equals(key, "cache_hit_rate_bp") ? 2 : equals(key, "plan") ? 3 : -1;
-        if (k < 0 || (seen & (1u << k)) != 0) return std::nullopt;
-        seen |= 1u << k;
-        if (k == 3 ? !plain_string(c, plan) : !plain_count(c, counts[k])) return std::nullopt;
-        if (expect(c, ',')) continue;
-        if (!expect(c, '}')) return std::nullopt;
-        break;
-    }
-    skip_ws(c);
-    if (!c.at_end() || (seen & 7u) != 7u || counts[2] > 10000 || counts[0] > amount_tokens_max - counts[1]) return std::nullopt;
-    QuoteInput input{counts[0], counts[1], counts[2], std::nullopt};
-    if ((seen & 8u) != 0) {
-        if (plan.empty() || plan.size() > 256 || catalog.find_plan(plan) == nullptr) return std::nullopt;
-        input.plan = std::string(plan);
-    }
-    return input;
-}
-
-}  // namespace
-
+// One reader, the strict one: the input is four members, so the DOM costs
+// about a microsecond natively, and every rule on it is written once.
 Result<QuoteInput> parse_quote_input(std::string_view text, const Catalog& catalog) {
-    if (std::optional<QuoteInput> plain = read_plain_quote_input(text, catalog)) return Result<QuoteInput>::success(*plain);
     ErrorList errors;
     Json root;
     if (!parse_json_document(text, ParseLimits{64 * 1024, 8, 1024}, root, errors))
@@ -82,31 +47,7 @@ Result<QuoteInput> parse_quote_input(std::string_view text, const Catalog& catal
 
 namespace {
 
-__extension__ using Wide = __int128;  // intermediate products (spec §12)
-
-struct PackChoice {
-    const Pack* pack = nullptr;  // nullptr: nothing to buy (or no packs)
-    std::int64_t count = 0;
-    Wide cost_minor = 0;
-    Wide purchased_tokens = 0;
-};
-
-// Whole packs of one pack id: lowest total price, then fewer left-over
-// credits, then catalog order.
-PackChoice choose_packs(const Catalog& catalog, std::int64_t shortfall_tokens) {
-    PackChoice best;
-    if (shortfall_tokens == 0) return best;
-    for (const Pack& pack : catalog.packs) {
-        assert(pack.credits_tokens > 0);
-        const std::int64_t count = (shortfall_tokens + pack.credits_tokens - 1) / pack.credits_tokens;
-        const Wide cost = Wide{count} * pack.price_minor;
-        const Wide purchased = Wide{count} * pack.credits_tokens;
-        const bool better = best.pack == nullptr || cost < best.cost_minor ||
-                            (cost == best.cost_minor && purchased < best.purchased_tokens);
-        if (better) best = PackChoice{&pack, count, cost, purchased};
-    }
-    return best;
-}
+using Wide = WideInt;  // intermediate products (spec §12)
 
 struct Option {
     std::string key;
@@ -114,7 +55,7 @@ struct Option {
     const Plan* plan = nullptr;
     std::int64_t included_tokens = 0;
     std::int64_t shortfall_tokens = 0;
-    PackChoice packs;
+    PackMix packs;
     std::int64_t left_over_tokens = 0;
     std::int64_t expiring_unused_tokens = 0;
     Wide cost_minor = 0;
@@ -122,14 +63,30 @@ struct Option {
     std::optional<std::int64_t> months_covered;
 };
 
-// Shortfall bought as packs; covered when bought or nothing is short.
+// Shortfall bought as the cheapest mix of packs; covered when bought or
+// nothing is short.
 void buy_shortfall(Option& option, const Catalog& catalog) {
-    option.packs = choose_packs(catalog, option.shortfall_tokens);
-    option.covers_month = option.shortfall_tokens == 0 || option.packs.pack != nullptr;
-    if (option.packs.pack != nullptr) {
+    option.packs = cheapest_pack_mix(catalog.packs, option.shortfall_tokens);
+    option.covers_month = option.packs.covers;
+    if (!option.packs.empty()) {
         option.left_over_tokens = static_cast<std::int64_t>(option.packs.purchased_tokens - option.shortfall_tokens);
         option.cost_minor += option.packs.cost_minor;
     }
+}
+
+// `packs`: one line per pack bought, in catalog order.
+void write_packs(JsonWriter& w, const Catalog& catalog, const PackMix& mix) {
+    w.key("packs").begin_array();
+    for (std::size_t i = 0; i < catalog.packs.size() && !mix.empty(); ++i) {
+        if (mix.counts[i] == 0) continue;
+        const Pack& pack = catalog.packs[i];
+        w.begin_object().member("id", pack.id).member("name", pack.name).member("count", mix.counts[i]);
+        w.amount("credits_each", pack.credits_tokens).member("price_each_minor", pack.price_minor);
+        // Each line is within the option's totals, which were checked against 2^53 - 1.
+        w.amount("purchased", static_cast<std::int64_t>(Wide{mix.counts[i]} * pack.credits_tokens));
+        w.member("cost_minor", static_cast<std::int64_t>(Wide{mix.counts[i]} * pack.price_minor)).end_object();
+    }
+    w.end_array();
 }
 
 }  // namespace
@@ -137,7 +94,7 @@ void buy_shortfall(Option& option, const Catalog& catalog) {
 Result<std::string> quote_json(const Rules& rules, const Catalog& catalog, const QuoteInput& input) {
     const std::int64_t hit = static_cast<std::int64_t>(Wide{input.input_tokens} * input.cache_hit_rate_bp / 10000);
     const std::int64_t miss = input.input_tokens - hit;
-    const std::int64_t needed = input.output_tokens + miss;
+    const std::int64_t needed = charged_tokens(input.output_tokens, miss);
     assert(hit >= 0 && miss >= 0 && amount_in_range(needed));
 
     std::vector<Option> options;
@@ -202,14 +159,8 @@ Result<std::string> quote_json(const Rules& rules, const Catalog& catalog, const
         w.member("plan_id", o.plan ? std::optional<std::string>(o.plan->id) : std::nullopt);
         w.member("plan_name", o.plan ? o.plan->name : std::nullopt);
         w.amount("needed", needed).amount("included", o.included_tokens).amount("shortfall", o.shortfall_tokens);
-        w.key("pack");
-        if (o.packs.pack == nullptr) {
-            w.null();
-        } else {
-            const Pack& pack = *o.packs.pack;
-            w.begin_object().member("id", pack.id).member("name", pack.name).member("count", o.packs.count);
-            w.amount("credits_each", pack.credits_tokens).member("price_each_minor", pack.price_minor).end_object();
-        }
+        write_packs(w, catalog, o.packs);
+        w.member("packs_cost_minor", static_cast<std::int64_t>(o.packs.cost_minor));
         w.amount("purchased", static_cast<std::int64_t>(o.packs.purchased_tokens));
         w.amount("left_over", o.left_over_tokens).amount("expiring_unused", o.expiring_unused_tokens);
         w.member("monthly_cost_minor", static_cast<std::int64_t>(o.cost_minor));
