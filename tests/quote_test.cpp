@@ -595,3 +595,29 @@ TEST_CASE("§11 catalog: at most 16 packs, none more than 1,000 steps of the pac
     CHECK_THAT(fine[0]["pointer"].get<std::string>(), Catch::EndsWith("/packs/0/credits"));
     CHECK_THAT(fine[0]["message"].get<std::string>(), Catch::Contains("0.0001 credits"));
 }
+
+TEST_CASE("§12 quote input: written plainly or not, the same answer and the same errors") {
+    // The escaped forms (\u0067 is "g", 1e0 style numbers are refused either way) go to the strict
+    // reader; the plain forms are read straight from the bytes. The values meet one set of checks.
+    const credits::Engine& engine = default_engine();
+    const std::vector<std::pair<std::string, std::string>> pairs{
+        {R"({"output_tokens":1,"input_tokens":1,"cache_hit_rate_bp":10001,"plan":"gold"})",
+         R"({"output_tokens":1,"input_tokens":1,"cache_hit_rate_bp":10001,"plan":"\u0067old"})"},
+        {R"({"output_tokens":9007199254740991,"input_tokens":1,"cache_hit_rate_bp":0})",
+         R"({"output_tokens":9007199254740991,"input_tokens":1,"cache_hit_rate_bp":0,"plan":null})"},
+        {R"({"output_tokens":14000000,"input_tokens":0,"cache_hit_rate_bp":0,"plan":"standard"})",
+         R"({"output_tokens":14000000,"input_tokens":0,"cache_hit_rate_bp":0,"plan":"st\u0061ndard"})"},
+    };
+    for (const auto& [plain, escaped] : pairs) {
+        INFO(plain);
+        const credits::Answer a = engine.quote(plain);
+        const credits::Answer b = engine.quote(escaped);
+        CHECK(a.ok == b.ok);
+        CHECK(a.json == b.json);
+    }
+    const json errors = json::parse(engine.quote(pairs[0].first).json)["errors"];
+    REQUIRE(errors.size() == 2);
+    CHECK(errors[0]["code"] == "invalid_value");
+    CHECK(errors[1]["code"] == "unknown_plan");
+    CHECK(json::parse(engine.quote(pairs[1].first).json)["errors"][0]["code"] == "amount_out_of_range");
+}

@@ -7,42 +7,101 @@
 #include "credits/json_input.h"
 #include "credits/json_writer.h"
 #include "credits/pack_mix.h"
+#include "fast_json.h"
 
 namespace credits {
 
-// One reader, the strict one: the input is four members, so the DOM costs
-// about a microsecond natively, and every rule on it is written once.
-Result<QuoteInput> parse_quote_input(std::string_view text, const Catalog& catalog) {
-    ErrorList errors;
+namespace {
+
+constexpr ParseLimits quote_limits{64 * 1024, 8, 1024};
+
+// The members of a quote input whose JSON types are right (absent when
+// missing or wrong, the error already given).
+struct QuoteMembers {
+    std::optional<std::int64_t> output_tokens, input_tokens, cache_hit_rate_bp;
+    std::optional<std::string> plan;
+};
+
+// The rules on the values (§12), for whichever reader read the members.
+void check_quote_values(const QuoteMembers& m, const Catalog& catalog, ErrorList& errors) {
+    if (m.cache_hit_rate_bp && *m.cache_hit_rate_bp > 10000) {
+        errors.add(code::invalid_value, std::nullopt, "/cache_hit_rate_bp",
+                   "cache_hit_rate_bp is in basis points and must be between 0 and 10000 (100%).");
+    }
+    if (m.plan && catalog.find_plan(*m.plan) == nullptr) {
+        errors.add(code::unknown_plan, std::nullopt, "/plan", "The plan \"" + *m.plan + "\" is not in the catalog.");
+    }
+    if (m.output_tokens && m.input_tokens && *m.output_tokens > amount_tokens_max - *m.input_tokens) {
+        errors.add(code::amount_out_of_range, std::nullopt, "", "output_tokens + input_tokens is more than 2^53 - 1.");
+    }
+}
+
+// The usual input -- one object of the three counts and maybe a plan, written
+// plainly (no escapes, no fractions, no repeats) -- read straight from the
+// bytes: the calculator asks on every keystroke, and the strict reader's
+// DOM costs about 25 us a call in WebAssembly. nullopt for anything else;
+// the strict reader then reads the text and explains. Either way the text is
+// read to the end by one reader, and the values meet one set of checks.
+std::optional<QuoteMembers> read_plain_members(std::string_view text) {
+    using namespace fast_json;
+    if (text.size() > quote_limits.document_bytes_max) return std::nullopt;
+    Cursor c{text.data(), text.data() + text.size()};
+    if (!expect(c, '{')) return std::nullopt;
+    std::int64_t counts[3] = {0, 0, 0};
+    unsigned seen = 0;
+    std::string_view plan;
+    for (;;) {
+        std::string_view key;
+        if (!plain_string(c, key) || !expect(c, ':')) return std::nullopt;
+        const int k = equals(key, "output_tokens") ? 0 : equals(key, "input_tokens") ? 1 : equals(key, "cache_hit_rate_bp") ? 2 : equals(key, "plan") ? 3 : -1;
+        if (k < 0 || (seen & (1u << k)) != 0) return std::nullopt;
+        seen |= 1u << k;
+        if (k == 3 ? !plain_string(c, plan) : !plain_count(c, counts[k])) return std::nullopt;
+        if (expect(c, ',')) continue;
+        if (!expect(c, '}')) return std::nullopt;
+        break;
+    }
+    skip_ws(c);
+    if (!c.at_end() || (seen & 7u) != 7u) return std::nullopt;
+    QuoteMembers members{counts[0], counts[1], counts[2], std::nullopt};
+    if ((seen & 8u) != 0) {
+        // An id the strict reader would question (empty, past its 256 bytes) goes to it.
+        if (plan.empty() || plan.size() > 256) return std::nullopt;
+        members.plan = std::string(plan);
+    }
+    return members;
+}
+
+// Any input: its syntax and types, explained. nullopt when it is not a JSON
+// object at all.
+std::optional<QuoteMembers> read_strict_members(std::string_view text, ErrorList& errors) {
     Json root;
-    if (!parse_json_document(text, ParseLimits{64 * 1024, 8, 1024}, root, errors))
-        return Result<QuoteInput>::failure(errors.take());
-    QuoteInput input;
+    if (!parse_json_document(text, quote_limits, root, errors)) return std::nullopt;
     if (!root.is_object()) {
         errors.add(code::wrong_type, std::nullopt, "", "The quote input must be a JSON object, found " + describe_type(root) + ".");
-        return Result<QuoteInput>::failure(errors.take());
+        return std::nullopt;
     }
     ObjectReader reader(root, "", std::nullopt, errors);
     reader.reject_unknown({"output_tokens", "input_tokens", "cache_hit_rate_bp", "plan"});
-    const auto output = reader.count("output_tokens", true);
-    const auto input_tokens = reader.count("input_tokens", true);
-    const auto rate = reader.count("cache_hit_rate_bp", true);
-    input.plan = reader.id("plan", false);
-    if (rate && *rate > 10000) {
-        reader.add_error(code::invalid_value, "/cache_hit_rate_bp",
-                         "cache_hit_rate_bp is in basis points and must be between 0 and 10000 (100%).");
-    }
-    if (input.plan && catalog.find_plan(*input.plan) == nullptr) {
-        reader.add_error(code::unknown_plan, "/plan", "The plan \"" + *input.plan + "\" is not in the catalog.");
-    }
-    if (output && input_tokens && *output > amount_tokens_max - *input_tokens) {
-        reader.add_error(code::amount_out_of_range, "", "output_tokens + input_tokens is more than 2^53 - 1.");
-    }
+    QuoteMembers members;
+    members.output_tokens = reader.count("output_tokens", true);
+    members.input_tokens = reader.count("input_tokens", true);
+    members.cache_hit_rate_bp = reader.count("cache_hit_rate_bp", true);
+    members.plan = reader.id("plan", false);
+    return members;
+}
+
+}  // namespace
+
+Result<QuoteInput> parse_quote_input(std::string_view text, const Catalog& catalog) {
+    ErrorList errors;
+    std::optional<QuoteMembers> members = read_plain_members(text);
+    if (!members) members = read_strict_members(text, errors);
+    if (members) check_quote_values(*members, catalog, errors);
     if (!errors.empty()) return Result<QuoteInput>::failure(errors.take());
-    input.output_tokens = *output;
-    input.input_tokens = *input_tokens;
-    input.cache_hit_rate_bp = *rate;
-    return Result<QuoteInput>::success(input);
+    assert(members && members->output_tokens && members->input_tokens && members->cache_hit_rate_bp);
+    return Result<QuoteInput>::success(
+        QuoteInput{*members->output_tokens, *members->input_tokens, *members->cache_hit_rate_bp, std::move(members->plan)});
 }
 
 namespace {
