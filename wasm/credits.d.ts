@@ -162,6 +162,18 @@ export interface QuoteInput {
   plan?: string;
 }
 
+export interface QuotePackLine {
+  id: string;
+  name: string | null;
+  count: number;
+  credits_each_tokens: number; credits_each_credits: string;
+  price_each_minor: number;
+  /** count × credits each. */
+  purchased_tokens: number; purchased_credits: string;
+  /** count × price each. */
+  cost_minor: number;
+}
+
 export interface QuoteOption {
   key: string;
   option: "free" | "packs" | "plan";
@@ -170,7 +182,10 @@ export interface QuoteOption {
   needed_tokens: number; needed_credits: string;
   included_tokens: number; included_credits: string;
   shortfall_tokens: number; shortfall_credits: string;
-  pack: null | { id: string; name: string | null; count: number; credits_each_tokens: number; credits_each_credits: string; price_each_minor: number };
+  /** The cheapest mix of whole packs covering the shortfall: the packs bought, in catalog order (empty when none). */
+  packs: QuotePackLine[];
+  /** The packs' part of monthly_cost_minor. */
+  packs_cost_minor: number;
   purchased_tokens: number; purchased_credits: string;
   left_over_tokens: number; left_over_credits: string;
   expiring_unused_tokens: number; expiring_unused_credits: string;

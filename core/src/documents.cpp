@@ -4,6 +4,7 @@
 #include <set>
 
 #include "credits/json_input.h"
+#include "credits/pack_mix.h"
 
 namespace credits {
 namespace {
@@ -129,6 +130,14 @@ Result<Catalog> parse_catalog(std::string_view text) {
                 pack.credits_tokens = *tokens;
                 pack.price_minor = *price;
                 catalog.packs.push_back(std::move(pack));
+            }
+        }
+        // The calculator's exact search is bounded only within these limits.
+        std::string where;
+        if (errors.empty()) {
+            if (const auto problem = pack_limits_problem(catalog.packs, where)) {
+                errors.add(catalog.packs.size() > packs_max ? code::too_many_packs : code::pack_too_fine, std::nullopt,
+                           where, *problem);
             }
         }
     }

@@ -3,21 +3,48 @@
 #include <cassert>
 #include <vector>
 
+#include "credits/charge.h"
 #include "credits/json_input.h"
 #include "credits/json_writer.h"
+#include "credits/pack_mix.h"
 #include "fast_json.h"
 
 namespace credits {
 
 namespace {
 
-// The usual input -- an object of the three counts and maybe a plan, written
-// plainly -- read straight from the text (issue 6: the calculator asks on every
-// keystroke). nullopt for anything else or anything wrong: the strict reader
-// below then decides and explains.
-std::optional<QuoteInput> read_plain_quote_input(std::string_view text, const Catalog& catalog) {
+constexpr ParseLimits quote_limits{64 * 1024, 8, 1024};
+
+// The members of a quote input whose JSON types are right (absent when
+// missing or wrong, the error already given).
+struct QuoteMembers {
+    std::optional<std::int64_t> output_tokens, input_tokens, cache_hit_rate_bp;
+    std::optional<std::string> plan;
+};
+
+// The rules on the values (§12), for whichever reader read the members.
+void check_quote_values(const QuoteMembers& m, const Catalog& catalog, ErrorList& errors) {
+    if (m.cache_hit_rate_bp && *m.cache_hit_rate_bp > 10000) {
+        errors.add(code::invalid_value, std::nullopt, "/cache_hit_rate_bp",
+                   "cache_hit_rate_bp is in basis points and must be between 0 and 10000 (100%).");
+    }
+    if (m.plan && catalog.find_plan(*m.plan) == nullptr) {
+        errors.add(code::unknown_plan, std::nullopt, "/plan", "The plan \"" + *m.plan + "\" is not in the catalog.");
+    }
+    if (m.output_tokens && m.input_tokens && *m.output_tokens > amount_tokens_max - *m.input_tokens) {
+        errors.add(code::amount_out_of_range, std::nullopt, "", "output_tokens + input_tokens is more than 2^53 - 1.");
+    }
+}
+
+// The usual input -- one object of the three counts and maybe a plan, written
+// plainly (no escapes, no fractions, no repeats) -- read straight from the
+// bytes: the calculator asks on every keystroke, and the strict reader's
+// DOM costs about 25 us a call in WebAssembly. nullopt for anything else;
+// the strict reader then reads the text and explains. Either way the text is
+// read to the end by one reader, and the values meet one set of checks.
+std::optional<QuoteMembers> read_plain_members(std::string_view text) {
     using namespace fast_json;
-    if (text.size() > 64 * 1024) return std::nullopt;
+    if (text.size() > quote_limits.document_bytes_max) return std::nullopt;
     Cursor c{text.data(), text.data() + text.size()};
     if (!expect(c, '{')) return std::nullopt;
     std::int64_t counts[3] = {0, 0, 0};
@@ -35,78 +62,51 @@ std::optional<QuoteInput> read_plain_quote_input(std::string_view text, const Ca
         break;
     }
     skip_ws(c);
-    if (!c.at_end() || (seen & 7u) != 7u || counts[2] > 10000 || counts[0] > amount_tokens_max - counts[1]) return std::nullopt;
-    QuoteInput input{counts[0], counts[1], counts[2], std::nullopt};
+    if (!c.at_end() || (seen & 7u) != 7u) return std::nullopt;
+    QuoteMembers members{counts[0], counts[1], counts[2], std::nullopt};
     if ((seen & 8u) != 0) {
-        if (plan.empty() || plan.size() > 256 || catalog.find_plan(plan) == nullptr) return std::nullopt;
-        input.plan = std::string(plan);
+        // An id the strict reader would question (empty, past its 256 bytes) goes to it.
+        if (plan.empty() || plan.size() > 256) return std::nullopt;
+        members.plan = std::string(plan);
     }
-    return input;
+    return members;
+}
+
+// Any input: its syntax and types, explained. nullopt when it is not a JSON
+// object at all.
+std::optional<QuoteMembers> read_strict_members(std::string_view text, ErrorList& errors) {
+    Json root;
+    if (!parse_json_document(text, quote_limits, root, errors)) return std::nullopt;
+    if (!root.is_object()) {
+        errors.add(code::wrong_type, std::nullopt, "", "The quote input must be a JSON object, found " + describe_type(root) + ".");
+        return std::nullopt;
+    }
+    ObjectReader reader(root, "", std::nullopt, errors);
+    reader.reject_unknown({"output_tokens", "input_tokens", "cache_hit_rate_bp", "plan"});
+    QuoteMembers members;
+    members.output_tokens = reader.count("output_tokens", true);
+    members.input_tokens = reader.count("input_tokens", true);
+    members.cache_hit_rate_bp = reader.count("cache_hit_rate_bp", true);
+    members.plan = reader.id("plan", false);
+    return members;
 }
 
 }  // namespace
 
 Result<QuoteInput> parse_quote_input(std::string_view text, const Catalog& catalog) {
-    if (std::optional<QuoteInput> plain = read_plain_quote_input(text, catalog)) return Result<QuoteInput>::success(*plain);
     ErrorList errors;
-    Json root;
-    if (!parse_json_document(text, ParseLimits{64 * 1024, 8, 1024}, root, errors))
-        return Result<QuoteInput>::failure(errors.take());
-    QuoteInput input;
-    if (!root.is_object()) {
-        errors.add(code::wrong_type, std::nullopt, "", "The quote input must be a JSON object, found " + describe_type(root) + ".");
-        return Result<QuoteInput>::failure(errors.take());
-    }
-    ObjectReader reader(root, "", std::nullopt, errors);
-    reader.reject_unknown({"output_tokens", "input_tokens", "cache_hit_rate_bp", "plan"});
-    const auto output = reader.count("output_tokens", true);
-    const auto input_tokens = reader.count("input_tokens", true);
-    const auto rate = reader.count("cache_hit_rate_bp", true);
-    input.plan = reader.id("plan", false);
-    if (rate && *rate > 10000) {
-        reader.add_error(code::invalid_value, "/cache_hit_rate_bp",
-                         "cache_hit_rate_bp is in basis points and must be between 0 and 10000 (100%).");
-    }
-    if (input.plan && catalog.find_plan(*input.plan) == nullptr) {
-        reader.add_error(code::unknown_plan, "/plan", "The plan \"" + *input.plan + "\" is not in the catalog.");
-    }
-    if (output && input_tokens && *output > amount_tokens_max - *input_tokens) {
-        reader.add_error(code::amount_out_of_range, "", "output_tokens + input_tokens is more than 2^53 - 1.");
-    }
+    std::optional<QuoteMembers> members = read_plain_members(text);
+    if (!members) members = read_strict_members(text, errors);
+    if (members) check_quote_values(*members, catalog, errors);
     if (!errors.empty()) return Result<QuoteInput>::failure(errors.take());
-    input.output_tokens = *output;
-    input.input_tokens = *input_tokens;
-    input.cache_hit_rate_bp = *rate;
-    return Result<QuoteInput>::success(input);
+    assert(members && members->output_tokens && members->input_tokens && members->cache_hit_rate_bp);
+    return Result<QuoteInput>::success(
+        QuoteInput{*members->output_tokens, *members->input_tokens, *members->cache_hit_rate_bp, std::move(members->plan)});
 }
 
 namespace {
 
-__extension__ using Wide = __int128;  // intermediate products (spec §12)
-
-struct PackChoice {
-    const Pack* pack = nullptr;  // nullptr: nothing to buy (or no packs)
-    std::int64_t count = 0;
-    Wide cost_minor = 0;
-    Wide purchased_tokens = 0;
-};
-
-// Whole packs of one pack id: lowest total price, then fewer left-over
-// credits, then catalog order.
-PackChoice choose_packs(const Catalog& catalog, std::int64_t shortfall_tokens) {
-    PackChoice best;
-    if (shortfall_tokens == 0) return best;
-    for (const Pack& pack : catalog.packs) {
-        assert(pack.credits_tokens > 0);
-        const std::int64_t count = (shortfall_tokens + pack.credits_tokens - 1) / pack.credits_tokens;
-        const Wide cost = Wide{count} * pack.price_minor;
-        const Wide purchased = Wide{count} * pack.credits_tokens;
-        const bool better = best.pack == nullptr || cost < best.cost_minor ||
-                            (cost == best.cost_minor && purchased < best.purchased_tokens);
-        if (better) best = PackChoice{&pack, count, cost, purchased};
-    }
-    return best;
-}
+using Wide = WideInt;  // intermediate products (spec §12)
 
 struct Option {
     std::string key;
@@ -114,7 +114,7 @@ struct Option {
     const Plan* plan = nullptr;
     std::int64_t included_tokens = 0;
     std::int64_t shortfall_tokens = 0;
-    PackChoice packs;
+    PackMix packs;
     std::int64_t left_over_tokens = 0;
     std::int64_t expiring_unused_tokens = 0;
     Wide cost_minor = 0;
@@ -122,14 +122,30 @@ struct Option {
     std::optional<std::int64_t> months_covered;
 };
 
-// Shortfall bought as packs; covered when bought or nothing is short.
+// Shortfall bought as the cheapest mix of packs; covered when bought or
+// nothing is short.
 void buy_shortfall(Option& option, const Catalog& catalog) {
-    option.packs = choose_packs(catalog, option.shortfall_tokens);
-    option.covers_month = option.shortfall_tokens == 0 || option.packs.pack != nullptr;
-    if (option.packs.pack != nullptr) {
+    option.packs = cheapest_pack_mix(catalog.packs, option.shortfall_tokens);
+    option.covers_month = option.packs.covers;
+    if (!option.packs.empty()) {
         option.left_over_tokens = static_cast<std::int64_t>(option.packs.purchased_tokens - option.shortfall_tokens);
         option.cost_minor += option.packs.cost_minor;
     }
+}
+
+// `packs`: one line per pack bought, in catalog order.
+void write_packs(JsonWriter& w, const Catalog& catalog, const PackMix& mix) {
+    w.key("packs").begin_array();
+    for (std::size_t i = 0; i < catalog.packs.size() && !mix.empty(); ++i) {
+        if (mix.counts[i] == 0) continue;
+        const Pack& pack = catalog.packs[i];
+        w.begin_object().member("id", pack.id).member("name", pack.name).member("count", mix.counts[i]);
+        w.amount("credits_each", pack.credits_tokens).member("price_each_minor", pack.price_minor);
+        // Each line is within the option's totals, which were checked against 2^53 - 1.
+        w.amount("purchased", static_cast<std::int64_t>(Wide{mix.counts[i]} * pack.credits_tokens));
+        w.member("cost_minor", static_cast<std::int64_t>(Wide{mix.counts[i]} * pack.price_minor)).end_object();
+    }
+    w.end_array();
 }
 
 }  // namespace
@@ -137,7 +153,7 @@ void buy_shortfall(Option& option, const Catalog& catalog) {
 Result<std::string> quote_json(const Rules& rules, const Catalog& catalog, const QuoteInput& input) {
     const std::int64_t hit = static_cast<std::int64_t>(Wide{input.input_tokens} * input.cache_hit_rate_bp / 10000);
     const std::int64_t miss = input.input_tokens - hit;
-    const std::int64_t needed = input.output_tokens + miss;
+    const std::int64_t needed = charged_tokens(input.output_tokens, miss);
     assert(hit >= 0 && miss >= 0 && amount_in_range(needed));
 
     std::vector<Option> options;
@@ -202,14 +218,8 @@ Result<std::string> quote_json(const Rules& rules, const Catalog& catalog, const
         w.member("plan_id", o.plan ? std::optional<std::string>(o.plan->id) : std::nullopt);
         w.member("plan_name", o.plan ? o.plan->name : std::nullopt);
         w.amount("needed", needed).amount("included", o.included_tokens).amount("shortfall", o.shortfall_tokens);
-        w.key("pack");
-        if (o.packs.pack == nullptr) {
-            w.null();
-        } else {
-            const Pack& pack = *o.packs.pack;
-            w.begin_object().member("id", pack.id).member("name", pack.name).member("count", o.packs.count);
-            w.amount("credits_each", pack.credits_tokens).member("price_each_minor", pack.price_minor).end_object();
-        }
+        write_packs(w, catalog, o.packs);
+        w.member("packs_cost_minor", static_cast<std::int64_t>(o.packs.cost_minor));
         w.amount("purchased", static_cast<std::int64_t>(o.packs.purchased_tokens));
         w.amount("left_over", o.left_over_tokens).amount("expiring_unused", o.expiring_unused_tokens);
         w.member("monthly_cost_minor", static_cast<std::int64_t>(o.cost_minor));

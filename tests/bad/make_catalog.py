@@ -350,6 +350,14 @@ case("quote-negative", "quote", with_(QUOTE, output_tokens=-1), "invalid_number"
 case("quote-unknown-field", "quote", with_(QUOTE, months=12), "unknown_field", "/months")
 case("quote-sum-out-of-range", "quote", with_(QUOTE, output_tokens=9007199254740991, input_tokens=1), "amount_out_of_range", "")
 
+# --- the catalog limits that bound the calculator's search for the cheapest mix of packs ---------------
+case("catalog-seventeen-packs", "catalog",
+     with_(CATALOG, packs=[dict(CATALOG["packs"][0], id="pack_%d" % i, credits=100 * (i + 1)) for i in range(17)]),
+     "too_many_packs", "/catalog/packs")
+case("catalog-pack-too-fine", "catalog",
+     with_(CATALOG, packs=[dict(CATALOG["packs"][0], id="a", credits=1000), dict(CATALOG["packs"][0], id="b", credits="1000.0001")]),
+     "pack_too_fine", "/catalog/packs/0/credits")
+
 
 def main():
     for name in os.listdir(HERE):

@@ -385,11 +385,19 @@ inline void check_quote_answer(const credits::Answer& answer, std::int64_t input
         const std::int64_t purchased = member_int(o, "purchased_tokens");
         FZ_CHECK(shortfall == std::max<std::int64_t>(0, needed - (o.at("option") == "packs" ? 0 : included)),
                  "shortfall = need beyond what is included");
-        if (!o.at("pack").is_null()) {
-            FZ_CHECK(purchased == member_int(o.at("pack"), "count") * member_int(o.at("pack"), "credits_each_tokens"),
-                     "purchased = count x credits each");
-            FZ_CHECK(purchased >= shortfall, "the packs cover the shortfall");
+        std::int64_t lines_purchased = 0, lines_cost = 0;
+        for (const OJson& line : o.at("packs")) {
+            FZ_CHECK(member_int(line, "count") > 0, "only packs bought are listed");
+            FZ_CHECK(member_int(line, "purchased_tokens") == member_int(line, "count") * member_int(line, "credits_each_tokens"),
+                     "a line's credits = count x credits each");
+            FZ_CHECK(member_int(line, "cost_minor") == member_int(line, "count") * member_int(line, "price_each_minor"),
+                     "a line's cost = count x price each");
+            lines_purchased += member_int(line, "purchased_tokens");
+            lines_cost += member_int(line, "cost_minor");
         }
+        FZ_CHECK(purchased == lines_purchased, "purchased = the lines' credits");
+        FZ_CHECK(member_int(o, "packs_cost_minor") == lines_cost, "packs cost = the lines' cost");
+        if (!o.at("packs").empty()) FZ_CHECK(purchased >= shortfall, "the packs cover the shortfall");
         if (o.at("covers_month") == true) {
             const std::int64_t available = o.at("option") == "packs" ? purchased
                                            : o.at("option") == "free" ? included

@@ -178,7 +178,7 @@ test('rules and catalog can be given as objects; invalid ones are rejected', asy
   assert.equal(custom.signupCredits, '0.0000');
   const quote = custom.quote({ output_tokens: 250000, input_tokens: 0, cache_hit_rate_bp: 0 });
   assert.equal(quote.recommended, 'packs');
-  assert.equal(quote.options[1].pack.count, 3);
+  assert.deepEqual(quote.options[1].packs.map((p) => [p.id, p.count]), [['p', 3]]);
   custom.delete();
   await assert.rejects(createCreditEngine({ rules: { format: 'easycoda.rules/1', tokens_per_credit: 100, signup_credits: 1 } }),
     (error) => error instanceof CreditDocumentError && error.errors[0].pointer === '/rules/tokens_per_credit');

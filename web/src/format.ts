@@ -17,6 +17,13 @@ export function formatCredits(credits: string): string {
   return creditsFormat.format(credits as unknown as IntlDecimal);
 }
 
+const creditsCompactFormat = new Intl.NumberFormat(locale, { minimumFractionDigits: 0, maximumFractionDigits: 4 });
+
+/** "1000.0000" → "1,000", "0.5000" → "0.5" (en-US): pack sizes in a sentence. Exact, as formatCredits. */
+export function formatCreditsCompact(credits: string): string {
+  return creditsCompactFormat.format(credits as unknown as IntlDecimal);
+}
+
 export function formatTokens(tokens: number): string {
   return tokensFormat.format(tokens);
 }

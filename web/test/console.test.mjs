@@ -463,10 +463,10 @@ test('the calculator marks the cheapest option for hand-worked inputs', async ()
   const cases = [
     { output: '1000000', input: '10000000', rate: '80', cheapest: 'free', cost: '$0.00' }, // 300 credits ≤ 500 free
     { output: '5000000', input: '0', rate: '0', cheapest: 'free', cost: '$0.00' }, // exactly the 500 free credits
-    { output: '5000001', input: '0', rate: '0', cheapest: 'packs', cost: '$12.00' }, // 1 token over: 1 × 1,000 ($12) < 2 × 500 ($15) < Standard $20
+    { output: '5000001', input: '0', rate: '0', cheapest: 'packs', cost: '$12.00', mix: 'buy 1 × 1,000 credits = $12.00' }, // 1 token over: 1 × 1,000 ($12) < 2 × 500 ($15) < Standard $20
     { output: '1000000', input: '10000000', rate: '50', cheapest: 'packs', cost: '$12.00' }, // 600 credits: same as above
-    { output: '5000000', input: '60000000', rate: '85', cheapest: 'plan:standard', cost: '$20.00' }, // 1,400: Standard $20 < 3 × 500 ($22.50)
-    { output: '10000000', input: '150000000', rate: '90', cheapest: 'plan:standard', cost: '$27.50' }, // 2,500: Standard + 1 × 500 = $27.50 < 3 × 1,000 ($36)
+    { output: '5000000', input: '60000000', rate: '85', cheapest: 'packs', cost: '$19.50', mix: 'buy 1 × 500 + 1 × 1,000 credits = $19.50' }, // 1,400: 500 + 1,000 ($19.50) < Standard $20 < 3 × 500 ($22.50)
+    { output: '10000000', input: '150000000', rate: '90', cheapest: 'plan:standard', cost: '$27.50', mix: 'buy 1 × 500 credits = $7.50' }, // 2,500: Standard + 1 × 500 = $27.50 < 2 × 1,000 + 1 × 500 ($31.50)
     { output: '60000000', input: '0', rate: '0', cheapest: 'plan:premium', cost: '$50.00' }, // 6,000: Premium $50 < Standard + 4 × 1,000 ($68) < 6 × 1,000 ($72)
   ];
   const { page, collect, context } = await openPage(browser, origin);
@@ -480,6 +480,11 @@ test('the calculator marks the cheapest option for hand-worked inputs', async ()
     assert.equal(await recommended.getAttribute('data-option'), c.cheapest, JSON.stringify(c));
     assert.equal((await recommended.locator('[data-col=cost]').textContent()).trim(), c.cost, JSON.stringify(c));
     assert.equal(await recommended.locator('[data-testid=cheapest-badge]').count(), 1);
+    if (c.mix) assert.equal((await recommended.locator('[data-testid=pack-mix]').textContent()).replace(/\s+/g, ' ').trim(), c.mix, JSON.stringify(c));
+    if (c.cost === '$19.50') {
+      await page.locator('[data-testid=quote-options]').scrollIntoViewIfNeeded();
+      await screenshot(page, 'pricing-mixed-packs-desktop-light');
+    }
   }
   // Every keystroke recomputes: typing digit by digit ends on the right answer.
   await page.locator('[data-testid=calc-input]').fill('10000000');

@@ -4,7 +4,7 @@
 import { LitElement, html, css, nothing, type TemplateResult } from 'lit';
 import type { CreditEngine, LedgerSession, QuoteInput, QuoteOption, QuoteReport } from '../credits';
 import { documentErrors } from '../credits';
-import { formatCredits, formatMoney, formatTokens } from '../format';
+import { formatCredits, formatCreditsCompact, formatMoney, formatTokens } from '../format';
 import { amount } from '../describe';
 import { base } from './styles';
 
@@ -331,9 +331,11 @@ export class EcPricing extends LitElement {
       buy = o.covers_month
         ? html`<span class="note">${o.months_covered === null ? 'Nothing needed' : `One-time credits last ${formatTokens(o.months_covered)} ${o.months_covered === 1 ? 'month' : 'months'}`}</span>`
         : html`${amount(o.shortfall_tokens, o.shortfall_credits)}`;
-    } else if (o.pack) {
+    } else if (o.packs.length > 0) {
+      // The mix the core chose, as it lists it: "1 × 500 + 1 × 1,000 credits = $19.50".
       buy = html`${amount(o.shortfall_tokens, o.shortfall_credits)}
-        <div class="note">buy ${formatTokens(o.pack.count)} × ${o.pack.name ?? `${formatCredits(o.pack.credits_each_credits)} credits`} at ${formatMoney(o.pack.price_each_minor, currency)}${o.left_over_tokens > 0 ? html`; ${formatCredits(o.left_over_credits)} left over (never expire)` : nothing}</div>`;
+        <div class="note" data-testid="pack-mix">buy ${o.packs.map((p, i) => html`${i > 0 ? ' + ' : ''}<span title=${`${p.name ?? p.id}: ${formatMoney(p.price_each_minor, currency)} each`}>${formatTokens(p.count)} × ${formatCreditsCompact(p.credits_each_credits)}</span>`)} credits = ${formatMoney(o.packs_cost_minor, currency)}</div>
+        ${o.left_over_tokens > 0 ? html`<div class="note">${formatCredits(o.left_over_credits)} left over (never expire)</div>` : nothing}`;
     } else {
       buy = html`${amount(o.shortfall_tokens, o.shortfall_credits)}`;
     }
