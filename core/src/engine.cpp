@@ -81,7 +81,7 @@ private:
 
     void charge(const Action& action) {
         const Session& session = ledger_.sessions[action.index];
-        const std::int64_t charged = session.output_tokens + session.input_cache_miss_tokens;
+        const std::int64_t charged = charged_tokens(session.output_tokens, session.input_cache_miss_tokens);
         std::int64_t left = charged;
         const auto begin = static_cast<std::uint32_t>(state_.allocations.size());
         // Each iteration exhausts a grant or covers the charge: bounded by the grant count.
