@@ -25,6 +25,7 @@ public:
                 case ActionKind::completion: charge(action); break;
             }
             assert(state_.overdraft_tokens == 0 || state_.remaining_tokens == 0);
+            assert(conserves(ledger_, state_));  // after every event (debug builds: O(grants) each)
         }
         assert(conserves(ledger_, state_));
         return std::move(state_);

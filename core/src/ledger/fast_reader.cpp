@@ -298,6 +298,8 @@ bool read_events(fast_json::Cursor& c, std::string_view text, const LedgerLimits
                 return false;
             builder.add_event(index, std::move(element));
         }
+        // Offsets fit in uint32: read_ledger_fast takes documents under UINT32_MAX bytes only.
+        assert(c.p >= begin && begin >= text.data() && c.p <= text.data() + text.size() && text.size() < UINT32_MAX);
         ranges.emplace_back(static_cast<std::uint32_t>(begin - text.data()), static_cast<std::uint32_t>(c.p - text.data()));
         if (expect(c, ',')) continue;
         if (!expect(c, ']')) return false;

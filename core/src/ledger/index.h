@@ -165,6 +165,7 @@ private:
 class Interner {
 public:
     std::uint32_t intern(std::string_view key, const EventRef& ref) {
+        assert(first_refs_.size() < UINT32_MAX);
         const auto [index, inserted] = index_.try_emplace(0, key, static_cast<std::uint32_t>(first_refs_.size()));
         if (inserted) {
             keys_.emplace_back(key);

@@ -5,6 +5,7 @@
 #include "credits/ledger.h"
 
 #include <algorithm>
+#include <cassert>
 #include <utility>
 #include <vector>
 
@@ -36,6 +37,7 @@ std::uint32_t Ledger::find_project(std::string_view id) const {
     const auto it = std::lower_bound(projects.begin(), projects.end(), id,
                                      [](const Project& p, std::string_view key) { return p.id < key; });
     if (it == projects.end() || it->id != id) return no_index;
+    assert(projects.size() < no_index);  // at most LedgerLimits::projects_max
     return static_cast<std::uint32_t>(it - projects.begin());
 }
 
