@@ -58,8 +58,11 @@ public:
     }
 
     // Adds `inconsistent_usage` pointing at the member that contradicts the others.
-    void inconsistent(const std::string& offending_pointer, std::string message) {
-        fail(code::inconsistent_usage, offending_pointer, std::move(message));
+    // pointer() and message() are called here only: the fast reader's formulas
+    // carry no code to build texts they never show.
+    template <typename Pointer, typename Message>
+    void inconsistent(const Pointer& offending_pointer, const Message& message) {
+        fail(code::inconsistent_usage, offending_pointer(), message());
     }
 
     // a + b, or amount_out_of_range when the sum exceeds 2^53 - 1. Both
@@ -147,9 +150,9 @@ std::optional<TokenCounts> normalize_openai(Reader& reader, bool chat) {
         return std::nullopt;
     }
     if (cached > prompt) {
-        reader.inconsistent(reader.nested_pointer(details_name, "cached_tokens"),
-                            cached_above_prompt_message(std::string(details_name) + ".cached_tokens",
-                                                        cached, prompt_name, prompt));
+        reader.inconsistent([&] { return std::string(reader.nested_pointer(details_name, "cached_tokens")); },
+                            [&] { return std::string(cached_above_prompt_message(std::string(details_name) + ".cached_tokens",
+                                                        cached, prompt_name, prompt)); });
         return std::nullopt;
     }
     return TokenCounts{output, prompt - cached, cached};
@@ -190,9 +193,9 @@ std::optional<TokenCounts> normalize_gemini(Reader& reader) {
         return std::nullopt;
     }
     if (cached > prompt) {
-        reader.inconsistent(reader.member_pointer("cachedContentTokenCount"),
-                            cached_above_prompt_message("cachedContentTokenCount", cached,
-                                                        "promptTokenCount", prompt));
+        reader.inconsistent([&] { return std::string(reader.member_pointer("cachedContentTokenCount")); },
+                            [&] { return std::string(cached_above_prompt_message("cachedContentTokenCount", cached,
+                                                        "promptTokenCount", prompt)); });
         return std::nullopt;
     }
     const std::int64_t output =
@@ -221,13 +224,13 @@ std::optional<TokenCounts> normalize_deepseek(Reader& reader) {
     }
     // hit + miss cannot overflow int64: both are at most 2^53 - 1.
     if (reader.given("prompt_tokens") && hit + miss != prompt) {
-        reader.inconsistent(reader.member_pointer("prompt_tokens"),
-                            "prompt_cache_hit_tokens (" + std::to_string(hit) +
+        reader.inconsistent([&] { return std::string(reader.member_pointer("prompt_tokens")); },
+                            [&] { return std::string("prompt_cache_hit_tokens (" + std::to_string(hit) +
                                 ") + prompt_cache_miss_tokens (" + std::to_string(miss) + ") = " +
                                 std::to_string(hit + miss) + ", but prompt_tokens is " +
                                 std::to_string(prompt) +
                                 "; every prompt token is either a cache hit or a cache miss, "
-                                "so the two must add up to prompt_tokens.");
+                                "so the two must add up to prompt_tokens."); });
         return std::nullopt;
     }
     return TokenCounts{completion, miss, hit};
@@ -334,7 +337,10 @@ public:
         const std::int64_t total = a + b;
         return total > amount_tokens_max ? fail() : total;
     }
-    void inconsistent(const std::string&, const std::string&) { failed_ = true; }
+    template <typename Pointer, typename Message>
+    void inconsistent(const Pointer&, const Message&) {
+        failed_ = true;
+    }
     [[nodiscard]] std::string member_pointer(std::string_view) const { return {}; }
     [[nodiscard]] std::string nested_pointer(std::string_view, std::string_view) const { return {}; }
 

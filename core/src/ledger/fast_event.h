@@ -94,7 +94,10 @@ public:
         if (!counts) return fail<TokenCounts>();
         return counts;
     }
-    void problem(std::string_view, Member, const std::string&) { failed_ = true; }
+    template <typename Message>
+    void problem(std::string_view, Member, const Message&) {
+        failed_ = true;
+    }
 
 private:
     template <typename T>

@@ -23,12 +23,12 @@ std::optional<GrantInput> decode_subscription(Reader& r, const Instant& at, cons
     const auto override_tokens = r.credit_tokens(Member::credits, false);
     const Plan* plan = plan_id ? catalog.find_plan(*plan_id) : nullptr;
     if (plan_id && plan == nullptr) {
-        r.problem(code::unknown_plan, Member::plan, "The plan \"" + std::string(*plan_id) + "\" is not in the catalog.");
+        r.problem(code::unknown_plan, Member::plan, [&] { return std::string("The plan \"" + std::string(*plan_id) + "\" is not in the catalog."); });
     }
     const bool outcome_known = outcome && (*outcome == "succeeded" || *outcome == "failed");
     if (outcome && !outcome_known) {
         r.problem(code::invalid_value, Member::outcome,
-                  "outcome must be \"succeeded\" or \"failed\", found \"" + std::string(*outcome) + "\".");
+                  [&] { return std::string("outcome must be \"succeeded\" or \"failed\", found \"" + std::string(*outcome) + "\"."); });
     }
     const Instant start = period_start.value_or(at);
     std::int64_t end_ns = 0;
@@ -38,16 +38,16 @@ std::optional<GrantInput> decode_subscription(Reader& r, const Instant& at, cons
         end_ns = add_one_month_ns(start);
         if (end_ns >= instant_end_ns) {
             r.problem(code::instant_out_of_range, Member::period_start,
-                      "The billing period would end after 2200-01-01T00:00:00Z.");
+                      [&] { return std::string("The billing period would end after 2200-01-01T00:00:00Z."); });
             return std::nullopt;
         }
     }
     if (end_ns <= at.ns) {
-        r.problem(code::not_after_event, Member::period_end, "period_end must come after the event's at.");
+        r.problem(code::not_after_event, Member::period_end, [&] { return std::string("period_end must come after the event's at."); });
         return std::nullopt;
     }
     if (end_ns <= start.ns) {
-        r.problem(code::invalid_value, Member::period_end, "period_end must come after period_start.");
+        r.problem(code::invalid_value, Member::period_end, [&] { return std::string("period_end must come after period_start."); });
         return std::nullopt;
     }
     if (plan == nullptr || !outcome_known) return std::nullopt;
@@ -97,7 +97,7 @@ std::optional<GrantInput> decode_grant(Reader& r, const Instant& at, const Rules
             const auto expires_at = r.instant(Member::expires_at);
             if (expires_at) {
                 if (expires_at->ns <= at.ns) {
-                    r.problem(code::not_after_event, Member::expires_at, "expires_at must come after the event's at.");
+                    r.problem(code::not_after_event, Member::expires_at, [&] { return std::string("expires_at must come after the event's at."); });
                     return std::nullopt;
                 }
                 grant.expires_at_ns = expires_at->ns;

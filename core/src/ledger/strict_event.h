@@ -43,8 +43,11 @@ public:
     bool given(Member m) { return reader_.get(name_of(m), false) != nullptr; }
     // `tokens` or `provider_usage`, exactly one of them (usage.cpp).
     std::optional<TokenCounts> usage_tokens();
-    void problem(std::string_view error_code, Member m, std::string message) {
-        reader_.add_error(error_code, reader_.member_pointer(name_of(m)), std::move(message));
+    // `message()` makes the sentence: only the strict reader calls it, so the
+    // fast reader's decoders carry no code to build messages they never show.
+    template <typename Message>
+    void problem(std::string_view error_code, Member m, const Message& message) {
+        reader_.add_error(error_code, reader_.member_pointer(name_of(m)), message());
     }
 
 private:

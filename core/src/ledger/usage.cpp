@@ -23,14 +23,14 @@ std::optional<UsageInput> decode_usage(Reader& r) {
     const Service service = service_name ? service_of(*service_name) : Service::agent_chat;
     if (service_name && service == Service::agent_chat) {
         if (!task_id && !r.given(Member::task_id))
-            r.problem(code::missing_field, Member::task_id, "An agent_chat record needs a task_id.");
+            r.problem(code::missing_field, Member::task_id, [&] { return std::string("An agent_chat record needs a task_id."); });
         if (!session_id && !r.given(Member::session_id))
-            r.problem(code::missing_field, Member::session_id, "An agent_chat record needs a session_id.");
+            r.problem(code::missing_field, Member::session_id, [&] { return std::string("An agent_chat record needs a session_id."); });
         if (!task_id || !session_id) return std::nullopt;
     }
     if (session_id && !task_id && !r.given(Member::task_id)) {
         r.problem(code::missing_field, Member::task_id,
-                  "A usage record that names a session_id must also name its task_id.");
+                  [&] { return std::string("A usage record that names a session_id must also name its task_id."); });
         return std::nullopt;
     }
     if (!project_id || !service_name || !counts) return std::nullopt;
