@@ -804,6 +804,26 @@ TEST_CASE("§10 same instant: completions apply before cancellations") {
     CHECK(usage_of(r["usage"]) == figures(30, 0, 0, 0, 40, 0));
 }
 
+TEST_CASE("§10 same instant: expiries of one instant apply in byte order of their grant ids, not in burn-down order") {
+    // Burn-down order would take the promotion first (free before paid on an
+    // expiry tie); the application order of expiries is by id: "a_plan" < "b_promo".
+    credits::Account account = load(ledger_text({
+        opened("open", opening),
+        billed_until("a_plan", "2026-01-01T01:00:00Z", "2026-01-10T00:00:00Z"),
+        granted("b_promo", "2026-01-01T02:00:00Z", "0.01", "2026-01-10T00:00:00Z"),
+    }));
+    const json at = account_report(account, "2026-01-10T00:00:00Z");
+    const std::vector<json> expiries = entries(at, "expiry");
+    REQUIRE(expiries.size() == 2);
+    CHECK(expiries[0]["grant_id"] == "a_plan");
+    CHECK(tokens(expiries[0]["tokens"]) == 1000);
+    CHECK(tokens(expiries[0]["balance_tokens"]) == 200);
+    CHECK(expiries[1]["grant_id"] == "b_promo");
+    CHECK(tokens(expiries[1]["tokens"]) == 100);
+    CHECK(tokens(expiries[1]["balance_tokens"]) == 100);
+    CHECK(tokens(at["balance_tokens"]) == 100);
+}
+
 TEST_CASE("§10 same instant: completions of one instant apply in byte order of their ids") {
     // "Z" (0x5A) before "a" (0x61): the session completed by "Z" is paid first.
     const json r = report_of(ledger_text({
@@ -1019,6 +1039,17 @@ TEST_CASE("§10 expires_at and period_end must come after the event's at (not_af
                                           granted("g", "2026-01-02T00:00:00Z", 1, "2026-01-02T00:00:00.000000001Z")}),
                              "2026-01-02T00:00:00Z");
     CHECK(grant(r, "g")["active"] == true);
+}
+
+TEST_CASE("§10 one session of 1,025 maximal records is rejected (amount_out_of_range), its sums never overflowing") {
+    // 1,025 x (2^53 - 1) passes INT64_MAX: the session's sums must stop at the
+    // document's limit, not wrap (UBSan in the native-debug build traps a wrap).
+    std::vector<json> events{opened("open", opening)};
+    const Tokens maximal{.output = credits::amount_tokens_max, .miss = credits::amount_tokens_max};
+    for (int i = 0; i < 1025; ++i)
+        events.push_back(chat("u" + std::to_string(i), "2026-01-02T00:00:00Z", "t1", "s1", maximal));
+    events.push_back(completed("c1", "2026-01-03T00:00:00Z", "t1", "s1"));
+    CHECK(rejection_codes(ledger_text(events)) == std::vector<std::string>{"amount_out_of_range"});
 }
 
 TEST_CASE("§10 purchased and granted credits must be more than 0") {

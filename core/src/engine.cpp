@@ -25,6 +25,7 @@ public:
                 case ActionKind::completion: charge(action); break;
             }
             assert(state_.overdraft_tokens == 0 || state_.remaining_tokens == 0);
+            assert(conserves(ledger_, state_));  // after every event (debug builds: O(grants) each)
         }
         assert(conserves(ledger_, state_));
         return std::move(state_);
@@ -81,7 +82,7 @@ private:
 
     void charge(const Action& action) {
         const Session& session = ledger_.sessions[action.index];
-        const std::int64_t charged = session.output_tokens + session.input_cache_miss_tokens;
+        const std::int64_t charged = charged_tokens(session.output_tokens, session.input_cache_miss_tokens);
         std::int64_t left = charged;
         const auto begin = static_cast<std::uint32_t>(state_.allocations.size());
         // Each iteration exhausts a grant or covers the charge: bounded by the grant count.

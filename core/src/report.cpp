@@ -98,7 +98,7 @@ Figures classify(const Ledger& ledger, const UsageRecord& record, std::int64_t a
         case Service::agent_chat: break;
     }
     f.cache_hit_tokens = record.input_cache_hit_tokens;
-    const std::int64_t billable = record.output_tokens + record.input_cache_miss_tokens;
+    const std::int64_t billable = charged_tokens(record.output_tokens, record.input_cache_miss_tokens);
     switch (session_status(ledger, ledger.sessions[record.session], at_ns)) {
         case SessionStatus::completed: f.charged_tokens = billable; break;
         case SessionStatus::cancelled: f.cancelled_tokens = billable; break;

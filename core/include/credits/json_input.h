@@ -43,6 +43,12 @@ bool parse_json_document(std::string_view text, const ParseLimits& limits, Json&
                          ErrorList& errors, std::string_view streamed_member = {},
                          const ElementSink& sink = {});
 
+// The longest id ("id", "project_id", "plan", ...) and the longest instant text
+// a reader accepts; the ledger's event table (core/src/ledger/event_table.h)
+// names the limit of every other member.
+inline constexpr std::size_t id_bytes_max = 256;
+inline constexpr std::size_t instant_text_bytes_max = 64;
+
 // Reads members of one JSON object, reporting each problem with the object's
 // pointer and event id. Absent and null optional members read as nullopt.
 class ObjectReader {
@@ -57,6 +63,8 @@ public:
     }
     // Adds unknown_field for every member not in `known`.
     void reject_unknown(std::initializer_list<std::string_view> known);
+    // Adds unknown_field for every member for which `known(name)` is false.
+    void reject_unknown_if(const std::function<bool(std::string_view)>& known);
     // The member's value, or nullptr (and missing_field if required).
     const Json* get(std::string_view key, bool required);
 

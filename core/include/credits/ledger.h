@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "credits/charge.h"
 #include "credits/documents.h"
 #include "credits/instant.h"
 #include "credits/result.h"

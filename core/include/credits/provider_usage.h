@@ -3,6 +3,7 @@
 // is 0; fields the format's formula does not use are ignored.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,6 +20,9 @@ struct TokenCounts {
     friend bool operator==(const TokenCounts&, const TokenCounts&) = default;
 };
 
+// The longest `format` name read.
+inline constexpr std::size_t provider_format_bytes_max = 64;
+
 // The formats of spec §3, in a stable order.
 inline constexpr std::string_view provider_formats[] = {
     "openai_chat", "openai_responses", "anthropic_messages", "gemini", "deepseek"};
@@ -32,12 +36,12 @@ std::optional<TokenCounts> normalize_provider_usage(std::string_view format, con
                                                     const std::optional<std::string>& event_id,
                                                     ErrorList& errors);
 
-// The fast path's view of a `usage` object (ledger.cpp, issue 6): its members
-// whose values are integers, strings or objects, and the members of those
-// objects one level down (`object_key` set), without nulls, arrays or deeper
-// nesting (the fast reader hands such objects to the strict path instead).
+// The ledger's fast reader's view of a `usage` object (core/src/ledger/fast_reader.cpp):
+// its members, and the members of its objects one level down (`object_key`
+// set). Counts keep their value; a member of any other plain value (a string,
+// true, false, an array) is `other`, which a formula may ignore but not use.
 struct UsageMember {
-    enum class Kind : std::uint8_t { count, object, other };
+    enum class Kind : std::uint8_t { count, object, null, other };
     std::string_view object_key;  // empty for a member of `usage` itself
     std::string_view key;
     Kind kind = Kind::count;

@@ -18,7 +18,7 @@
 #include "credits/amount.h"
 #include "credits/errors.h"
 #include "credits/json_input.h"
-#include "fast_json.h"
+#include "input/fast_json.h"
 
 namespace credits {
 namespace {
@@ -58,8 +58,11 @@ public:
     }
 
     // Adds `inconsistent_usage` pointing at the member that contradicts the others.
-    void inconsistent(const std::string& offending_pointer, std::string message) {
-        fail(code::inconsistent_usage, offending_pointer, std::move(message));
+    // pointer() and message() are called here only: the fast reader's formulas
+    // carry no code to build texts they never show.
+    template <typename Pointer, typename Message>
+    void inconsistent(const Pointer& offending_pointer, const Message& message) {
+        fail(code::inconsistent_usage, offending_pointer(), message());
     }
 
     // a + b, or amount_out_of_range when the sum exceeds 2^53 - 1. Both
@@ -75,6 +78,12 @@ public:
             return 0;
         }
         return total;
+    }
+
+    // usage[key] is there and not null.
+    [[nodiscard]] bool given(std::string_view key) const {
+        const Json* value = member(usage_, key);
+        return value != nullptr && !value->is_null();
     }
 
     [[nodiscard]] std::string member_pointer(std::string_view key) const {
@@ -123,46 +132,37 @@ std::string cached_above_prompt_message(std::string_view cached_name, std::int64
            "prompt tokens.";
 }
 
-// openai_chat: cached tokens are a part of prompt_tokens; reasoning tokens
-// are a part of completion_tokens.
-std::optional<TokenCounts> normalize_openai_chat(UsageReader& reader) {
-    const std::int64_t completion = reader.count("completion_tokens");
-    const std::int64_t prompt = reader.count("prompt_tokens");
-    const std::int64_t cached = reader.nested_count("prompt_tokens_details", "cached_tokens");
+// The formulas, written once for both readers: UsageReader (the strict one,
+// over the DOM, explaining each problem) and FastUsageReader (over the ledger
+// fast reader's UsageMember list, only noting that there was a problem).
+
+// openai_chat / openai_responses: cached tokens are a part of the prompt
+// (prompt_tokens / input_tokens); reasoning tokens are a part of the output.
+template <typename Reader>
+std::optional<TokenCounts> normalize_openai(Reader& reader, bool chat) {
+    const std::string_view output_name = chat ? "completion_tokens" : "output_tokens";
+    const std::string_view prompt_name = chat ? "prompt_tokens" : "input_tokens";
+    const std::string_view details_name = chat ? "prompt_tokens_details" : "input_tokens_details";
+    const std::int64_t output = reader.count(output_name);
+    const std::int64_t prompt = reader.count(prompt_name);
+    const std::int64_t cached = reader.nested_count(details_name, "cached_tokens");
     if (reader.failed()) {
         return std::nullopt;
     }
     if (cached > prompt) {
-        reader.inconsistent(reader.nested_pointer("prompt_tokens_details", "cached_tokens"),
-                            cached_above_prompt_message("prompt_tokens_details.cached_tokens",
-                                                        cached, "prompt_tokens", prompt));
+        reader.inconsistent([&] { return std::string(reader.nested_pointer(details_name, "cached_tokens")); },
+                            [&] { return std::string(cached_above_prompt_message(std::string(details_name) + ".cached_tokens",
+                                                        cached, prompt_name, prompt)); });
         return std::nullopt;
     }
-    return TokenCounts{completion, prompt - cached, cached};
-}
-
-// openai_responses: cached tokens are a part of input_tokens; reasoning
-// tokens are a part of output_tokens.
-std::optional<TokenCounts> normalize_openai_responses(UsageReader& reader) {
-    const std::int64_t output = reader.count("output_tokens");
-    const std::int64_t input = reader.count("input_tokens");
-    const std::int64_t cached = reader.nested_count("input_tokens_details", "cached_tokens");
-    if (reader.failed()) {
-        return std::nullopt;
-    }
-    if (cached > input) {
-        reader.inconsistent(reader.nested_pointer("input_tokens_details", "cached_tokens"),
-                            cached_above_prompt_message("input_tokens_details.cached_tokens",
-                                                        cached, "input_tokens", input));
-        return std::nullopt;
-    }
-    return TokenCounts{output, input - cached, cached};
+    return TokenCounts{output, prompt - cached, cached};
 }
 
 // anthropic_messages: input_tokens, cache_creation_input_tokens and
 // cache_read_input_tokens are three disjoint parts of the prompt, so no
 // count can contradict another. Cache writes are misses.
-std::optional<TokenCounts> normalize_anthropic_messages(UsageReader& reader) {
+template <typename Reader>
+std::optional<TokenCounts> normalize_anthropic_messages(Reader& reader) {
     const std::int64_t output = reader.count("output_tokens");
     const std::int64_t input = reader.count("input_tokens");
     const std::int64_t cache_creation = reader.count("cache_creation_input_tokens");
@@ -182,7 +182,8 @@ std::optional<TokenCounts> normalize_anthropic_messages(UsageReader& reader) {
 // gemini (the usageMetadata object): promptTokenCount includes the cached
 // content; thoughts and tool-use prompts are counted apart from candidates
 // and prompt (totalTokenCount is the sum of all four).
-std::optional<TokenCounts> normalize_gemini(UsageReader& reader) {
+template <typename Reader>
+std::optional<TokenCounts> normalize_gemini(Reader& reader) {
     const std::int64_t candidates = reader.count("candidatesTokenCount");
     const std::int64_t thoughts = reader.count("thoughtsTokenCount");
     const std::int64_t prompt = reader.count("promptTokenCount");
@@ -192,9 +193,9 @@ std::optional<TokenCounts> normalize_gemini(UsageReader& reader) {
         return std::nullopt;
     }
     if (cached > prompt) {
-        reader.inconsistent(reader.member_pointer("cachedContentTokenCount"),
-                            cached_above_prompt_message("cachedContentTokenCount", cached,
-                                                        "promptTokenCount", prompt));
+        reader.inconsistent([&] { return std::string(reader.member_pointer("cachedContentTokenCount")); },
+                            [&] { return std::string(cached_above_prompt_message("cachedContentTokenCount", cached,
+                                                        "promptTokenCount", prompt)); });
         return std::nullopt;
     }
     const std::int64_t output =
@@ -212,7 +213,8 @@ std::optional<TokenCounts> normalize_gemini(UsageReader& reader) {
 // prompt_tokens means there is nothing to check against (decision, see
 // docs/provider-formats.md); a present one is always checked, so a payload
 // without the cache fields cannot drop its prompt tokens silently.
-std::optional<TokenCounts> normalize_deepseek(UsageReader& reader, const Json& usage) {
+template <typename Reader>
+std::optional<TokenCounts> normalize_deepseek(Reader& reader) {
     const std::int64_t completion = reader.count("completion_tokens");
     const std::int64_t hit = reader.count("prompt_cache_hit_tokens");
     const std::int64_t miss = reader.count("prompt_cache_miss_tokens");
@@ -220,20 +222,45 @@ std::optional<TokenCounts> normalize_deepseek(UsageReader& reader, const Json& u
     if (reader.failed()) {
         return std::nullopt;
     }
-    const auto prompt_member = usage.find("prompt_tokens");
-    const bool prompt_given = prompt_member != usage.end() && !prompt_member->is_null();
     // hit + miss cannot overflow int64: both are at most 2^53 - 1.
-    if (prompt_given && hit + miss != prompt) {
-        reader.inconsistent(reader.member_pointer("prompt_tokens"),
-                            "prompt_cache_hit_tokens (" + std::to_string(hit) +
+    if (reader.given("prompt_tokens") && hit + miss != prompt) {
+        reader.inconsistent([&] { return std::string(reader.member_pointer("prompt_tokens")); },
+                            [&] { return std::string("prompt_cache_hit_tokens (" + std::to_string(hit) +
                                 ") + prompt_cache_miss_tokens (" + std::to_string(miss) + ") = " +
                                 std::to_string(hit + miss) + ", but prompt_tokens is " +
                                 std::to_string(prompt) +
                                 "; every prompt token is either a cache hit or a cache miss, "
-                                "so the two must add up to prompt_tokens.");
+                                "so the two must add up to prompt_tokens."); });
         return std::nullopt;
     }
     return TokenCounts{completion, miss, hit};
+}
+
+enum class Format { openai_chat, openai_responses, anthropic_messages, gemini, deepseek };
+constexpr std::array<Format, 5> formats_by_index = {Format::openai_chat, Format::openai_responses,
+                                                   Format::anthropic_messages, Format::gemini, Format::deepseek};
+static_assert(std::size(provider_formats) == formats_by_index.size(),
+              "every listed provider format needs a formula");
+
+std::optional<Format> find_format(std::string_view name) {
+    for (std::size_t index = 0; index < formats_by_index.size(); ++index) {
+        if (provider_formats[index] == name) {
+            return formats_by_index[index];
+        }
+    }
+    return std::nullopt;
+}
+
+template <typename Reader>
+std::optional<TokenCounts> normalize(Format format, Reader& reader) {
+    switch (format) {
+        case Format::openai_chat: return normalize_openai(reader, true);
+        case Format::openai_responses: return normalize_openai(reader, false);
+        case Format::anthropic_messages: return normalize_anthropic_messages(reader);
+        case Format::gemini: return normalize_gemini(reader);
+        case Format::deepseek: return normalize_deepseek(reader);
+    }
+    return std::nullopt;  // unreachable: the switch covers every Format
 }
 
 // The `format` member beside `usage`: pointer's parent + "/format".
@@ -262,19 +289,7 @@ std::optional<TokenCounts> normalize_provider_usage(std::string_view format, con
                                                     const std::string& pointer,
                                                     const std::optional<std::string>& event_id,
                                                     ErrorList& errors) {
-    enum class Format { openai_chat, openai_responses, anthropic_messages, gemini, deepseek };
-    static constexpr std::array<Format, 5> by_index = {
-        Format::openai_chat, Format::openai_responses, Format::anthropic_messages, Format::gemini,
-        Format::deepseek};
-    static_assert(std::size(provider_formats) == by_index.size(),
-                  "every listed provider format needs a formula");
-
-    std::optional<Format> known;
-    for (std::size_t index = 0; index < by_index.size(); ++index) {
-        if (provider_formats[index] == format) {
-            known = by_index[index];
-        }
-    }
+    const std::optional<Format> known = find_format(format);
     if (!known) {
         errors.add(code::unknown_provider_format, event_id, format_pointer(pointer),
                    "The provider usage format \"" + std::string(format) +
@@ -294,20 +309,14 @@ std::optional<TokenCounts> normalize_provider_usage(std::string_view format, con
     }
 
     UsageReader reader(format, usage, pointer, event_id, errors);
-    switch (*known) {
-        case Format::openai_chat: return normalize_openai_chat(reader);
-        case Format::openai_responses: return normalize_openai_responses(reader);
-        case Format::anthropic_messages: return normalize_anthropic_messages(reader);
-        case Format::gemini: return normalize_gemini(reader);
-        case Format::deepseek: return normalize_deepseek(reader, usage);
-    }
-    return std::nullopt;  // unreachable: the switch covers every Format
+    return normalize(*known, reader);
 }
 
 namespace {
 
 // Mirrors UsageReader over a UsageMember list; `failed` is set wherever
-// UsageReader would add an error.
+// UsageReader would add an error. Pointers are only built for messages, which
+// this reader does not keep.
 class FastUsageReader {
 public:
     FastUsageReader(const UsageMember* members, std::size_t count) : members_(members), count_(count) {}
@@ -316,15 +325,24 @@ public:
     std::int64_t count(std::string_view key) { return read(find({}, key)); }
     std::int64_t nested_count(std::string_view object_key, std::string_view key) {
         const UsageMember* details = find({}, object_key);
-        if (details == nullptr) return 0;
+        if (details == nullptr || details->kind == UsageMember::Kind::null) return 0;
         if (details->kind != UsageMember::Kind::object) return fail();
         return read(find(object_key, key));
     }
-    [[nodiscard]] bool present(std::string_view key) const { return find({}, key) != nullptr; }
-    std::int64_t sum(std::int64_t a, std::int64_t b) {
+    [[nodiscard]] bool given(std::string_view key) const {
+        const UsageMember* member = find({}, key);
+        return member != nullptr && member->kind != UsageMember::Kind::null;
+    }
+    std::int64_t sum(std::int64_t a, std::int64_t b, std::string_view) {
         const std::int64_t total = a + b;
         return total > amount_tokens_max ? fail() : total;
     }
+    template <typename Pointer, typename Message>
+    void inconsistent(const Pointer&, const Message&) {
+        failed_ = true;
+    }
+    [[nodiscard]] std::string member_pointer(std::string_view) const { return {}; }
+    [[nodiscard]] std::string nested_pointer(std::string_view, std::string_view) const { return {}; }
 
 private:
     [[nodiscard]] const UsageMember* find(std::string_view object_key, std::string_view key) const {
@@ -334,7 +352,7 @@ private:
         return nullptr;
     }
     std::int64_t read(const UsageMember* member) {
-        if (member == nullptr) return 0;
+        if (member == nullptr || member->kind == UsageMember::Kind::null) return 0;
         if (member->kind != UsageMember::Kind::count) return fail();
         return member->value;
     }
@@ -352,43 +370,12 @@ private:
 
 std::optional<TokenCounts> normalize_provider_usage_fast(std::string_view format, const UsageMember* members,
                                                          std::size_t count) {
-    FastUsageReader r(members, count);
-    TokenCounts out;
-    using fast_json::equals;
-    if (equals(format, "openai_chat") || equals(format, "openai_responses")) {
-        const bool chat = equals(format, "openai_chat");
-        const std::int64_t output = r.count(chat ? "completion_tokens" : "output_tokens");
-        const std::int64_t prompt = r.count(chat ? "prompt_tokens" : "input_tokens");
-        const std::int64_t cached = r.nested_count(chat ? "prompt_tokens_details" : "input_tokens_details", "cached_tokens");
-        if (r.failed() || cached > prompt) return std::nullopt;
-        out = TokenCounts{output, prompt - cached, cached};
-    } else if (equals(format, "anthropic_messages")) {
-        const std::int64_t output = r.count("output_tokens");
-        const std::int64_t input = r.count("input_tokens");
-        const std::int64_t cache_creation = r.count("cache_creation_input_tokens");
-        const std::int64_t cache_read = r.count("cache_read_input_tokens");
-        if (r.failed()) return std::nullopt;
-        out = TokenCounts{output, r.sum(input, cache_creation), cache_read};
-    } else if (equals(format, "gemini")) {
-        const std::int64_t candidates = r.count("candidatesTokenCount");
-        const std::int64_t thoughts = r.count("thoughtsTokenCount");
-        const std::int64_t prompt = r.count("promptTokenCount");
-        const std::int64_t cached = r.count("cachedContentTokenCount");
-        const std::int64_t tool_use_prompt = r.count("toolUsePromptTokenCount");
-        if (r.failed() || cached > prompt) return std::nullopt;
-        out = TokenCounts{r.sum(candidates, thoughts), r.sum(prompt - cached, tool_use_prompt), cached};
-    } else if (equals(format, "deepseek")) {
-        const std::int64_t completion = r.count("completion_tokens");
-        const std::int64_t hit = r.count("prompt_cache_hit_tokens");
-        const std::int64_t miss = r.count("prompt_cache_miss_tokens");
-        const std::int64_t prompt = r.count("prompt_tokens");
-        if (r.failed() || (r.present("prompt_tokens") && hit + miss != prompt)) return std::nullopt;
-        out = TokenCounts{completion, miss, hit};
-    } else {
-        return std::nullopt;
-    }
-    if (r.failed()) return std::nullopt;
-    return out;
+    const std::optional<Format> known = find_format(format);
+    if (!known) return std::nullopt;
+    FastUsageReader reader(members, count);
+    std::optional<TokenCounts> counts = normalize(*known, reader);
+    if (reader.failed()) return std::nullopt;
+    return counts;
 }
 
 }  // namespace credits

@@ -291,11 +291,17 @@ void ObjectReader::add_error(std::string_view error_code, std::string pointer, s
 }
 
 void ObjectReader::reject_unknown(std::initializer_list<std::string_view> known) {
+    reject_unknown_if([&known](std::string_view name) {
+        for (const std::string_view k : known)
+            if (k == name) return true;
+        return false;
+    });
+}
+
+void ObjectReader::reject_unknown_if(const std::function<bool(std::string_view)>& known) {
     if (!object_.is_object()) return;
     for (const auto& [name, value] : object_.items()) {
-        bool found = false;
-        for (const std::string_view k : known) found = found || k == name;
-        if (!found) add_error(code::unknown_field, member_pointer(name), "Unknown field \"" + name + "\".");
+        if (!known(name)) add_error(code::unknown_field, member_pointer(name), "Unknown field \"" + name + "\".");
     }
 }
 
@@ -329,7 +335,6 @@ std::optional<std::string> ObjectReader::string(std::string_view key, bool requi
 }
 
 std::optional<std::string> ObjectReader::id(std::string_view key, bool required) {
-    constexpr std::size_t id_bytes_max = 256;
     std::optional<std::string> text = string(key, required, id_bytes_max);
     if (text && text->empty()) {
         add_error(code::invalid_id, member_pointer(key), "\"" + std::string(key) + "\" must not be empty.");
@@ -400,7 +405,7 @@ std::optional<std::int64_t> ObjectReader::credit_tokens(std::string_view key, bo
 }
 
 std::optional<Instant> ObjectReader::instant(std::string_view key, bool required) {
-    const std::optional<std::string> text = string(key, required, 64);
+    const std::optional<std::string> text = string(key, required, instant_text_bytes_max);
     if (!text) return std::nullopt;
     InstantProblem problem = InstantProblem::none;
     const std::optional<Instant> parsed = parse_instant(*text, &problem);

@@ -1,5 +1,5 @@
-// Internal to the core: a small JSON scanner for the ledger's fast path
-// (ledger.cpp, issue 6). It reads straight from the document bytes, without
+// Internal to the core: a small JSON scanner for the ledger's fast reader
+// (core/src/ledger/fast_reader.cpp). It reads straight from the document bytes, without
 // building a DOM, and only ever *accepts* a strict subset of JSON:
 //   - strings of printable ASCII without escapes (bytes 0x20..0x7F except " and \),
 //   - integers written 0 or [1-9][0-9]* up to 2^53 - 1,

@@ -1,0 +1,218 @@
+// Internal to the core: LedgerBuilder, the state shared by the ledger's two
+// readers while they read one document. The strict reader (add_event, over
+// nlohmann's DOM) and the fast reader (add_flat_event, over the bytes; see
+// fast_reader.cpp) decode each event with the same code (grants.cpp,
+// usage.cpp, sessions.cpp, templated over the reader) into one of the
+// *Input values below, and the builder applies it the same way for both.
+// Once every event is read, finish() reads the header (header.cpp), runs the
+// document-wide checks (checks.cpp, sessions.cpp) and puts the ledger in
+// application order (order.cpp).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "credits/documents.h"
+#include "credits/errors.h"
+#include "credits/json_input.h"
+#include "credits/ledger.h"
+#include "credits/provider_usage.h"
+#include "ledger/event_table.h"
+#include "ledger/index.h"
+
+namespace credits::ledger_reading {
+
+class StrictEventReader;  // strict_event.h
+struct FlatEvent;         // fast_event.h
+
+// What one valid event of each family adds to the ledger. Views stay valid
+// until the builder has applied the value (the reader's document or DOM).
+struct UsageInput {
+    Service service = Service::agent_chat;
+    std::string_view project_id;
+    std::optional<std::string_view> task_id;
+    std::optional<std::string_view> session_id;
+    std::optional<std::string_view> model;
+    TokenCounts counts;
+};
+struct CompletionInput {
+    std::string_view project_id;
+    std::string_view task_id;
+    std::string_view session_id;
+};
+struct CancellationInput {
+    std::string_view project_id;
+    std::string_view task_id;
+    std::optional<std::string_view> reason;
+};
+struct GrantInput {
+    bool opens_account = false;
+    std::optional<GrantRecord> grant;      // id set when applied
+    std::optional<FailedBilling> failed;   // id set when applied
+};
+
+// The decoders, one per family, written once for both readers (explicitly
+// instantiated for StrictEventReader and FlatEventReader in their files).
+// They report each problem to the reader and return nullopt when the event
+// adds nothing.
+template <typename Reader>
+std::optional<GrantInput> decode_grant(Reader& r, const Instant& at, const Rules& rules, const Catalog& catalog);
+template <typename Reader>
+std::optional<UsageInput> decode_usage(Reader& r);
+template <typename Reader>
+std::optional<CompletionInput> decode_completion(Reader& r);
+template <typename Reader>
+std::optional<CancellationInput> decode_cancellation(Reader& r);
+
+struct Completion {
+    std::int64_t at_ns = 0;
+    EventRef ref;
+};
+
+struct Cancellation {
+    std::int64_t at_ns = 0;
+    EventRef ref;
+    std::optional<std::string> reason;
+};
+
+std::string event_pointer(std::size_t index);
+
+// Limits for parsing one element of the events array on its own: an event
+// sits two levels down in the document (root object, events array), so it may
+// nest two levels less; the other limits are the document's.
+ParseLimits event_parse_limits(const LedgerLimits& limits);
+
+class LedgerBuilder {
+public:
+    LedgerBuilder(const Rules& rules, const Catalog& catalog, const LedgerLimits& limits, ErrorList& errors)
+        : rules_(rules), catalog_(catalog), limits_(limits), errors_(errors) {}
+
+    // The strict reader: one event of the document, every problem explained.
+    void add_event(std::size_t index, Json&& event);
+    // The fast reader: adds the event and returns true only when the strict
+    // reader would accept it without a problem (see FlatEvent); otherwise
+    // changes nothing and returns false.
+    bool add_flat_event(std::size_t index, const FlatEvent& event);
+    // Where each event is in the document (fast path), so repeated ids are
+    // compared without parsing the whole document again.
+    void set_event_ranges(std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges) { event_ranges_ = std::move(ranges); }
+    // The fast path's document: strings read from it need no copy. The
+    // per-event vectors are sized for it at once (about 250 bytes an event):
+    // regrowing them copied as much again.
+    void set_document(std::string_view text) {
+        document_ = text;
+        const std::size_t expected_events = text.size() / 256;
+        event_stamps_.reserve(expected_events);
+        ledger_.usage.reserve(expected_events);
+        ledger_.usage_event_ids.reserve(expected_events);
+    }
+
+    // How repeated event ids are found. The strict path looks every id up in a
+    // hash table as it comes (RepeatMode::lookup). The fast path's first pass
+    // only records each id with its position and groups equal ids once at the
+    // end with a radix sort (find_repeats): a million random probes into a
+    // table larger than the caches cost more than the rest of the pass. When
+    // that finds repeats, the document is read again knowing which events
+    // repeat which (RepeatMode::known), so every event is handled as the strict
+    // path handles it.
+    enum class RepeatMode : std::uint8_t { lookup, deferred, known };
+    void defer_repeats(std::size_t expected_events) {
+        repeat_mode_ = RepeatMode::deferred;
+        deferred_ids_.reserve(expected_events);
+        deferred_keys_.reserve(expected_events);
+    }
+    // `repeats`: (later, first) document indices, sorted by `later`.
+    void use_known_repeats(std::vector<std::pair<std::uint32_t, std::uint32_t>> repeats) {
+        repeat_mode_ = RepeatMode::known;
+        known_repeats_ = std::move(repeats);
+    }
+    // After a deferred pass: (later, first) document indices of the events
+    // whose id an earlier event already has, sorted by `later`.
+    [[nodiscard]] std::vector<std::pair<std::uint32_t, std::uint32_t>> find_repeats();
+    void finish(const Json& root, std::string_view text);
+    Ledger take() { return std::move(ledger_); }
+
+private:
+    // What a decoded event adds (both readers).
+    void apply_grant(const EventRef& ref, GrantInput&& input);
+    void apply_usage(const EventRef& ref, std::int64_t at_ns, const UsageInput& input);
+    void apply_completion(const EventRef& ref, std::int64_t at_ns, const CompletionInput& input);
+    void apply_cancellation(const EventRef& ref, std::int64_t at_ns, const CancellationInput& input);
+    // The strict reader's dispatch by type, once the common members are read.
+    void add_typed_event(ObjectReader& reader, const EventSpec& spec, const EventRef& ref, const Instant& at);
+    // The fast reader's bookkeeping of a valid event, as add_event does it.
+    void accept_flat_event(const FlatEvent& e, const EventRef& ref, std::int64_t at_ns);
+    void add_to_amount_sum(std::int64_t tokens);
+    // sum += tokens, unless that would pass amount_tokens_max; then the
+    // document's amount sum is over the limit already (sum is part of it) and
+    // the document is rejected, so sum stays where it is.
+    void add_bounded(std::int64_t& sum, std::int64_t tokens);
+    std::uint32_t intern_project(std::string_view id, const EventRef& ref) {
+        if (const std::uint32_t* found = project_refs_.find(id)) return *found;
+        return project_refs_.intern(arena_.keep(id), ref);
+    }
+    std::uint32_t intern_task(std::uint32_t project, std::string_view task_id);
+    std::uint32_t intern_session(std::uint32_t task, std::string_view session_id);
+    std::uint32_t intern_model(std::string_view model);
+
+    void read_header(const Json& root);      // header.cpp
+    void resolve_projects();                 // header.cpp
+    void check_duplicates(std::string_view text);  // checks.cpp
+    void check_opening();                    // checks.cpp
+    void check_sessions();                   // sessions.cpp
+    void build_actions();                    // order.cpp
+
+    // Views into the document (fast path) or arena_ stay valid while the builder works.
+    std::string_view stable(std::string_view text) {
+        if (text.data() >= document_.data() && text.data() + text.size() <= document_.data() + document_.size() &&
+            !document_.empty())
+            return text;
+        return arena_.keep(text);
+    }
+    // The index of the earlier event with this id, if any (per the repeat mode).
+    std::optional<std::uint32_t> repeat_of(std::string_view id, std::size_t index);
+    // Remembers the first event with this id (a stable view).
+    void first_occurrence(std::string_view id, std::size_t index);
+
+    const Rules& rules_;
+    const Catalog& catalog_;
+    const LedgerLimits& limits_;
+    ErrorList& errors_;
+    Ledger ledger_;
+
+    std::size_t events_seen_ = 0;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> event_ranges_;  // [begin, end) byte offsets, fast path
+    std::string_view document_;
+    StringArena arena_;
+    IndexMap first_index_by_id_;  // event id -> document index of its first occurrence (lookup mode)
+    RepeatMode repeat_mode_ = RepeatMode::lookup;
+    std::vector<std::pair<std::string_view, std::uint32_t>> deferred_ids_;  // (id, document index), deferred mode
+    std::vector<std::uint64_t> deferred_keys_;  // per deferred id: high hash bits | its position in deferred_ids_
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> known_repeats_;   // (later, first), known mode
+    std::size_t next_known_repeat_ = 0;
+    std::vector<std::pair<std::size_t, std::size_t>> repeated_;  // (first, later) document indices
+    std::vector<EventRef> openings_;
+    std::vector<std::pair<std::int64_t, EventRef>> event_stamps_;  // (at, ref) of distinct events
+    std::unordered_map<std::string, EventRef> named_accounts_;     // account_id value -> first event naming it
+    Interner project_refs_;
+    IndexMap task_index_;     // (project, task id) -> task
+    IndexMap session_index_;  // (task, session id) -> session
+    IndexMap model_index_;    // model -> index into Ledger::models
+    std::vector<std::vector<Completion>> completions_;   // per session
+    std::vector<std::vector<Cancellation>> cancellations_;  // per task
+    std::int64_t amount_sum_ = 0;
+    bool amount_sum_exceeded_ = false;
+};
+
+// The whole document by the fast path, or nullopt: then the strict path reads
+// it again from the start (and explains what is wrong, if anything is).
+std::optional<Ledger> read_ledger_fast(std::string_view text, const Rules& rules, const Catalog& catalog,
+                                       const LedgerLimits& limits);
+
+}  // namespace credits::ledger_reading
