@@ -1,5 +1,7 @@
 #include "credits/json_input.h"
 
+#include "credits/json_writer.h"
+
 #include <cassert>
 #include <limits>
 #include <utility>
@@ -295,7 +297,7 @@ void ObjectReader::reject_unknown(std::initializer_list<std::string_view> known)
     for (const auto& [name, value] : object_.items()) {
         bool found = false;
         for (const std::string_view k : known) found = found || k == name;
-        if (!found) add_error(code::unknown_field, member_pointer(name), "Unknown field \"" + name + "\".");
+        if (!found) add_error(code::unknown_field, member_pointer(name), "Unknown field \"" + excerpt(name) + "\".");
     }
 }
 
