@@ -48,7 +48,7 @@ std::string decoded(std::string_view text) { return nlohmann::json::parse(writte
 bool well_formed(std::string_view s) {
     std::size_t i = 0;
     while (i < s.size()) {
-        const auto b = [&](std::size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0; };
+        const auto b = [&](std::size_t k) -> unsigned { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0U; };
         const auto in = [](unsigned c, unsigned lo, unsigned hi) { return c >= lo && c <= hi; };
         const unsigned c0 = b(0);
         std::size_t n = 0;
