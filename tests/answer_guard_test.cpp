@@ -20,8 +20,9 @@ std::size_t failed_allocations = 0;
 
 }  // namespace
 
-// Replacements of the global allocation functions for this test program (the
-// others -- nothrow, aligned -- stay the library's). GCC takes free() of what
+// Replacements of the global allocation functions for this test program, every
+// unaligned form (so no library or sanitizer new is paired with this delete; the
+// aligned forms stay the library's, new and delete alike). GCC takes free() of what
 // operator new returned for a mismatch, but here operator new is malloc.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
@@ -35,10 +36,20 @@ void* operator new(std::size_t bytes) {
     throw std::bad_alloc();
 }
 void* operator new[](std::size_t bytes) { return ::operator new(bytes); }
+void* operator new(std::size_t bytes, const std::nothrow_t&) noexcept {
+    if (fail_allocations) {
+        ++failed_allocations;
+        return nullptr;
+    }
+    return std::malloc(bytes == 0 ? 1 : bytes);
+}
+void* operator new[](std::size_t bytes, const std::nothrow_t& tag) noexcept { return ::operator new(bytes, tag); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace {
 

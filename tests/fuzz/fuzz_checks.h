@@ -445,7 +445,8 @@ inline void check_engine(const credits::Engine& engine) {
     if (!account) {
         // Only a signup or plan amount near 2^53 - 1 can push the document's sum out of range.
         check_errors(errors);
-        for (const OJson& e : parse_output(errors, "errors")["errors"])
+        const OJson rejection = parse_output(errors, "errors");  // outlives the loop (a temporary's member would not)
+        for (const OJson& e : rejection["errors"])
             FZ_CHECK(e["code"] == "amount_out_of_range", "the sample ledger loads with any valid rule set and catalog: " + errors.substr(0, 300));
         return;
     }
@@ -595,7 +596,8 @@ inline void check_query_bytes(std::string_view data) {
     FZ_CHECK(answer.ok == valid, "answered exactly when every parameter is valid: " + answer.json.substr(0, 300));
     if (!answer.ok) {
         check_errors(answer.json);
-        for (const OJson& e : parse_output(answer.json, "errors")["errors"]) {
+        const OJson rejection = parse_output(answer.json, "errors");  // outlives the loop
+        for (const OJson& e : rejection["errors"]) {
             const std::string code = e["code"].get<std::string>();
             const std::string pointer = e["pointer"].get<std::string>();
             FZ_CHECK(code == "invalid_query" || (code == "unknown_project" && pointer == "/project_id"), "code " + code);
