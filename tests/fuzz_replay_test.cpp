@@ -60,3 +60,4 @@ TEST_CASE("fuzz seeds and crash regressions: quote", "[fuzz]") { replay("quote",
 TEST_CASE("fuzz seeds and crash regressions: provider usage", "[fuzz]") {
     replay("provider_usage", credits_fuzz::check_provider_usage_bytes);
 }
+TEST_CASE("fuzz seeds and crash regressions: query", "[fuzz]") { replay("query", credits_fuzz::check_query_bytes); }

@@ -1,6 +1,6 @@
 // The one file that declares everything JavaScript sees (Embind). Thin: it
 // converts arguments, calls the core's public API (core/include/credits/api.h)
-// and turns C++ failures into answers. No rules live here.
+// and turns C++ failures into answers (answer_guard.h). No rules live here.
 #include <emscripten/bind.h>
 
 #include <malloc.h>
@@ -15,97 +15,96 @@
 #include "credits/api.h"
 #include "credits/default_data.h"
 #include "credits/json_writer.h"
+#include "answer_guard.h"
 
 namespace {
 
 using credits::Answer;
+using credits_wasm::AnswerSlot;
+using credits_wasm::guarded;
 
-// Same shape as every other rejection, so the JS layer has one error path.
-Answer failure(std::string_view error_code, std::string message) {
-    return Answer{false, credits::errors_json({credits::Error{std::string(error_code), std::nullopt, "", std::move(message)}})};
+// A Uint8Array over the heap (no copy, no allocation); valid until the next call into the
+// module. Text crosses this way, never as std::string: Embind's std::string return copies
+// into a malloc'd buffer after the guard, where a failure would escape into JavaScript.
+emscripten::val view_of(std::string_view text) {
+    return emscripten::val(
+        emscripten::typed_memory_view(text.size(), reinterpret_cast<const unsigned char*>(text.data())));
 }
 
-// Runs `call`, turning an out-of-memory or any other C++ exception into an
-// error answer, so a failure never leaves the module half-way.
-template <typename Call>
-Answer guarded(Call&& call) {
-    try {
-        return call();
-    } catch (const std::bad_alloc&) {
-        return failure(credits::code::out_of_memory,
-                       "The WebAssembly heap ran out of memory; the document is too large for this page.");
-    } catch (const std::exception& e) {
-        return failure("internal_error", std::string("The credit engine failed: ") + e.what());
-    }
+// {ok, json: Uint8Array}: the answer of a free function (credits.js decodes it).
+emscripten::val answer_object(const AnswerSlot& slot) {
+    emscripten::val object = emscripten::val::object();
+    object.set("ok", slot.ok());
+    object.set("json", view_of(slot.text()));
+    return object;
 }
 
-// The last answer of an engine or a ledger, kept in the heap until JS has
-// read it: reports are megabytes, and Embind's std::string conversion visits
-// every byte in JS (twice) before decoding, where answerBytes() hands JS a
-// view of the bytes for one TextDecoder call (docs/benchmarks.md measures it).
-class AnswerSlot {
-public:
-    bool keep(Answer answer) {
-        answer_ = std::move(answer);
-        return answer_.ok;
-    }
-    // A Uint8Array over the heap (no copy); valid until the next call into the module.
-    emscripten::val bytes() const {
-        return emscripten::val(emscripten::typed_memory_view(answer_.json.size(),
-                                                             reinterpret_cast<const unsigned char*>(answer_.json.data())));
-    }
-    void clear() { answer_ = Answer{}; }
-
-private:
-    Answer answer_;
-};
+// The last answer of the free functions (one module, one thread: one slot).
+AnswerSlot& conversion_slot() {
+    static AnswerSlot slot;
+    return slot;
+}
 
 class WasmLedger;
 
 class WasmEngine {
 public:
     WasmEngine(const std::string& rules_text, const std::string& catalog_text) {
-        const Answer answer = guarded([&] {
+        guarded(errors_, [&] {
             std::string errors;
             engine_ = credits::Engine::create(rules_text.empty() ? credits::default_rules_json : rules_text,
                                               catalog_text.empty() ? credits::default_catalog_json : catalog_text, &errors);
-            return Answer{engine_.has_value(), errors};
+            return Answer{engine_.has_value(), std::move(errors)};
         });
-        errors_json_ = answer.ok ? "" : answer.json;
     }
 
-    bool ok() const { return engine_.has_value(); }
-    std::string errorsJson() const { return errors_json_; }
-    std::string catalogJson() const { return engine_->catalog_json(); }
+    bool ok() const { return engine_.has_value() && errors_.ok(); }
+    // Each text is a Uint8Array over the heap, valid until the next call into the module.
+    emscripten::val errorsJson() const { return view_of(errors_.text()); }
+    emscripten::val catalogJson() {
+        guarded(text_, [&] { return ok() ? Answer{true, engine_->catalog_json()} : Answer{false, std::string(errors_.text())}; });
+        return view_of(text_.text());
+    }
     // ok or not; the answer's bytes: answerBytes(), then clearAnswer().
-    bool quote(const std::string& input) { return last_.keep(guarded([&] { return engine_->quote(input); })); }
-    emscripten::val answerBytes() const { return last_.bytes(); }
+    bool quote(const std::string& input) {
+        return guarded(last_, [&] { return ok() ? engine_->quote(input) : Answer{false, std::string(errors_.text())}; });
+    }
+    emscripten::val answerBytes() const { return view_of(last_.text()); }
     void clearAnswer() { last_.clear(); }
-    const credits::Engine& engine() const { return *engine_; }
+    const credits::Engine* engine() const { return ok() ? &*engine_ : nullptr; }
 
 private:
     std::optional<credits::Engine> engine_;
-    std::string errors_json_;
+    AnswerSlot errors_;  // why the engine was not made ("" when it was)
+    AnswerSlot text_;    // the catalog
     AnswerSlot last_;
 };
+
+// Asked of a ledger that was not loaded (JS checks ok() first; this keeps the module whole).
+constexpr std::string_view not_loaded_json =
+    R"({"errors":[{"code":"internal_error","event_id":null,"pointer":"","message":"The ledger was not loaded."}]})";
 
 class WasmLedger {
 public:
     // Reads the document from `length` bytes at `address` in the WASM heap
     // (the JS layer copies the text in once, without an extra std::string).
     WasmLedger(const WasmEngine& engine, std::uintptr_t address, std::size_t length) {
-        const Answer answer = guarded([&] {
+        guarded(errors_, [&] {
+            const credits::Engine* core = engine.engine();
+            if (core == nullptr) return Answer{false, std::string(not_loaded_json)};
             std::string errors;
             const std::string_view text(reinterpret_cast<const char*>(address), length);
-            account_ = engine.engine().load(text, &errors);
-            return Answer{account_.has_value(), errors};
+            account_ = core->load(text, &errors);
+            return Answer{account_.has_value(), std::move(errors)};
         });
-        errors_json_ = answer.ok ? "" : answer.json;
     }
 
-    bool ok() const { return account_.has_value(); }
-    std::string errorsJson() const { return errors_json_; }
-    std::string summaryJson() const { return account_->summary_json(); }
+    bool ok() const { return account_.has_value() && errors_.ok(); }
+    emscripten::val errorsJson() const { return view_of(errors_.text()); }
+    emscripten::val summaryJson() {
+        guarded(text_, [&] { return ok() ? Answer{true, account_->summary_json()} : not_loaded(); });
+        return view_of(text_.text());
+    }
     // Each returns ok or not; the answer's bytes: answerBytes(), then clearAnswer().
     // The account report in parts (credits.js joins them, keeping the ledger[]
     // text decoded across ranges): answerBytes() is the report without its
@@ -114,46 +113,56 @@ public:
     bool report(const std::string& at, const std::string& from, const std::string& to, const std::string& utc_offset,
                 const std::string& utc_offsets) {
         entries_ = {};
-        return last_.keep(guarded([&] {
+        return guarded(last_, [&] {
+            if (!ok()) return not_loaded();
             credits::Account::ReportParts parts = account_->report_parts(at, from, to, utc_offset, utc_offsets);
             entries_offset_ = parts.entries_offset;
             entries_ = parts.entries;
             entries_generation_ = parts.generation;
             return std::move(parts.rest);
-        }));
+        });
     }
     double entriesOffset() const { return static_cast<double>(entries_offset_); }
     double entriesGeneration() const { return static_cast<double>(entries_generation_); }
-    emscripten::val entriesBytes() const {
-        return emscripten::val(emscripten::typed_memory_view(entries_.size(),
-                                                             reinterpret_cast<const unsigned char*>(entries_.data())));
-    }
+    emscripten::val entriesBytes() const { return view_of(entries_); }
     bool project(const std::string& id, const std::string& at, const std::string& from, const std::string& to,
                  const std::string& utc_offset, const std::string& utc_offsets) {
-        return last_.keep(guarded([&] { return account_->project(id, at, from, to, utc_offset, utc_offsets); }));
+        return guarded(last_, [&] { return ok() ? account_->project(id, at, from, to, utc_offset, utc_offsets) : not_loaded(); });
     }
-    bool forecast(const std::string& at) { return last_.keep(guarded([&] { return account_->forecast(at); })); }
-    emscripten::val answerBytes() const { return last_.bytes(); }
+    bool forecast(const std::string& at) {
+        return guarded(last_, [&] { return ok() ? account_->forecast(at) : not_loaded(); });
+    }
+    emscripten::val answerBytes() const { return view_of(last_.text()); }
     void clearAnswer() { last_.clear(); }
 
 private:
+    static Answer not_loaded() { return Answer{false, std::string(not_loaded_json)}; }
+
     std::optional<credits::Account> account_;
-    std::string errors_json_;
+    AnswerSlot errors_;  // why the ledger was not loaded ("" when it was)
+    AnswerSlot text_;    // the summary
     AnswerSlot last_;
     std::size_t entries_offset_ = 0;
     std::string_view entries_;  // the account's cached ledger[] text
     std::uint64_t entries_generation_ = 0;
 };
 
-Answer credits_to_tokens(const std::string& text) { return guarded([&] { return credits::credits_to_tokens_json(text); }); }
+emscripten::val credits_to_tokens(const std::string& text) {
+    guarded(conversion_slot(), [&] { return credits::credits_to_tokens_json(text); });
+    return answer_object(conversion_slot());
+}
 
 // Amounts cross as exact JS Numbers (all within 2^53 - 1, spec §1).
-Answer tokens_to_credits(double tokens) {
-    constexpr double max = static_cast<double>(credits::amount_tokens_max);
-    if (!std::isfinite(tokens) || std::trunc(tokens) != tokens || tokens < -max || tokens > max) {
-        return failure(credits::code::invalid_amount, "A token amount is a whole number between -(2^53 - 1) and 2^53 - 1.");
-    }
-    return Answer{true, "\"" + credits::tokens_to_credits(static_cast<std::int64_t>(tokens)) + "\""};
+emscripten::val tokens_to_credits(double tokens) {
+    guarded(conversion_slot(), [&] {
+        constexpr double max = static_cast<double>(credits::amount_tokens_max);
+        if (!std::isfinite(tokens) || std::trunc(tokens) != tokens || tokens < -max || tokens > max) {
+            return Answer{false, credits::errors_json({credits::Error{std::string(credits::code::invalid_amount), std::nullopt, "",
+                                                                      "A token amount is a whole number between -(2^53 - 1) and 2^53 - 1."}})};
+        }
+        return Answer{true, "\"" + credits::tokens_to_credits(static_cast<std::int64_t>(tokens)) + "\""};
+    });
+    return answer_object(conversion_slot());
 }
 
 // Bytes the allocator holds for live objects: the leak check's figure.
@@ -163,7 +172,6 @@ double heap_used_bytes() { return static_cast<double>(mallinfo().uordblks); }
 
 EMSCRIPTEN_BINDINGS(easycoda_credits) {
     using namespace emscripten;
-    value_object<Answer>("Answer").field("ok", &Answer::ok).field("json", &Answer::json);
     class_<WasmEngine>("Engine")
         .constructor<const std::string&, const std::string&>()
         .function("ok", &WasmEngine::ok)

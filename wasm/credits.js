@@ -86,10 +86,21 @@ function take(native, ok) {
   return json;
 }
 
-// An Answer is {ok, json}: the answer's text, or {"errors": [...]}.
+// The text of a getter (summary, catalog): its bytes decoded and parsed; an error
+// document (out of memory) is thrown as a CreditDocumentError.
+function parseText(bytes) {
+  const json = decoder.decode(bytes);
+  const value = JSON.parse(json);
+  if (Array.isArray(value.errors)) throw new CreditDocumentError(value.errors, json);
+  return value;
+}
+
+// An answer of a free function is {ok, json}: json the bytes of the answer's text,
+// or of {"errors": [...]}, in the heap until the next call.
 function unwrap(answer) {
-  if (!answer.ok) throw new CreditDocumentError(JSON.parse(answer.json).errors, answer.json);
-  return answer.json;
+  const json = decoder.decode(answer.json);
+  if (!answer.ok) throw new CreditDocumentError(JSON.parse(json).errors, json);
+  return json;
 }
 
 class Ledger {
@@ -101,7 +112,7 @@ class Ledger {
   constructor(module, native) {
     this.#module = module;
     this.#native = native;
-    this.#summary = JSON.parse(native.summaryJson());
+    this.#summary = parseText(native.summaryJson());
   }
 
   get accountId() { return this.#summary.account_id; }
@@ -171,7 +182,7 @@ class CreditEngine {
   constructor(module, native) {
     this.#module = module;
     this.#native = native;
-    this.#catalog = JSON.parse(native.catalogJson());
+    this.#catalog = parseText(native.catalogJson());
   }
 
   get catalog() { return structuredClone(this.#catalog); }
@@ -199,7 +210,7 @@ class CreditEngine {
       m._free(address);
     }
     if (!native.ok()) {
-      const json = native.errorsJson();
+      const json = decoder.decode(native.errorsJson());
       native.delete();
       throw new CreditDocumentError(JSON.parse(json).errors, json);
     }
@@ -246,7 +257,7 @@ export async function createCreditEngine(options = {}) {
   const m = await createCreditsModule(moduleOptions);
   const native = new m.Engine(documentText(options.rules, 'rules'), documentText(options.catalog, 'catalog'));
   if (!native.ok()) {
-    const json = native.errorsJson();
+    const json = decoder.decode(native.errorsJson());
     native.delete();
     throw new CreditDocumentError(JSON.parse(json).errors, json);
   }

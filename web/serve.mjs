@@ -51,50 +51,100 @@ const MIME = {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+/** Longest request target answered (bytes); longer is 414. Node itself caps the headers (431). */
+export const REQUEST_TARGET_BYTES_MAX = 2048;
+
+function plain(res, status, text, headers = {}) {
+  if (res.headersSent) return res.destroy();
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
+  return res.end(`${text}\n`);
+}
+
+// C0 controls, DEL and the C1 controls: never part of a file name this server serves.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * The file a request asks for, or the 4xx that answers it. Every check is on the request's own
+ * text: a malformed target (invalid percent-encoding, NUL or another control byte, over
+ * REQUEST_TARGET_BYTES_MAX, outside the root) is the client's error, never the server's.
+ */
+function resolveTarget(rawTarget, rootDir) {
+  if (Buffer.byteLength(rawTarget) > REQUEST_TARGET_BYTES_MAX) return { status: 414, text: 'URI too long' };
+  let url;
+  try {
+    url = new URL(rawTarget, 'http://localhost');
+  } catch {
+    return { status: 400, text: 'Bad request' };
+  }
+  let pathname;
+  try {
+    pathname = decodeURIComponent(url.pathname);
+  } catch {
+    return { status: 400, text: 'Bad request' };
+  }
+  if (CONTROL.test(pathname) || CONTROL.test(url.pathname)) return { status: 400, text: 'Bad request' };
+  if (pathname.endsWith('/')) pathname += 'index.html';
+  const file = path.resolve(rootDir, `.${pathname}`);
+  if (file !== rootDir && !file.startsWith(rootDir + path.sep)) return { status: 403, text: 'Forbidden' };
+  return { url, pathname, file };
+}
+
+function serveFile(req, res, pathname, file) {
+  fs.stat(file, (error, stat) => {
+    if (error || !stat.isFile()) return plain(res, 404, 'Not found');
+    const type = MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+    const immutable = pathname.startsWith('/assets/');
+    res.writeHead(200, {
+      'Content-Type': type,
+      'Content-Length': stat.size,
+      'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+    });
+    if (req.method === 'HEAD') return res.end();
+    // A file that vanishes or cannot be read after the stat ends this response, not the server.
+    fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  });
+}
+
 /**
  * Starts the server; resolves with { server, url }. `routes` maps extra paths to handlers
  * (the tests use it for a CSP canary page and to collect violation reports).
+ * Every request is answered, however malformed: 4xx for the client's errors, and nothing a
+ * request holds can throw out of the handler (a throw would end the process).
  */
 export function startServer({ root = path.join(here, 'dist'), port = 0, host = '127.0.0.1', routes = {} } = {}) {
   const rootDir = path.resolve(root);
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
-    const route = routes[url.pathname];
-    if (route) return route(req, res);
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
-      return res.end('Method not allowed\n');
-    }
-    let pathname;
     try {
-      pathname = decodeURIComponent(url.pathname);
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+      const target = resolveTarget(req.url ?? '/', rootDir);
+      const route = target.url && Object.hasOwn(routes, target.url.pathname) ? routes[target.url.pathname] : null;
+      if (route) return route(req, res);
+      if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
+      if (target.status) return plain(res, target.status, target.text);
+      return serveFile(req, res, target.pathname, target.file);
     } catch {
-      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' });
-      return res.end('Bad request\n');
+      // Only a request's own content reaches here (the checks above are pure): a client error.
+      return plain(res, 400, 'Bad request');
     }
-    if (pathname.endsWith('/')) pathname += 'index.html';
-    const file = path.resolve(rootDir, `.${pathname}`);
-    if (file !== rootDir && !file.startsWith(rootDir + path.sep)) {
-      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' });
-      return res.end('Forbidden\n');
-    }
-    fs.stat(file, (error, stat) => {
-      if (error || !stat.isFile()) {
-        res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
-        return res.end('Not found\n');
-      }
-      const type = MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-      const immutable = pathname.startsWith('/assets/');
-      res.writeHead(200, {
-        'Content-Type': type,
-        'Content-Length': stat.size,
-        'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
-      });
-      if (req.method === 'HEAD') return res.end();
-      fs.createReadStream(file).pipe(res);
-    });
   });
+  // Requests node's parser refuses (bad request line, odd method, control bytes in a header,
+  // headers over the limit): answered here too, then the connection is closed.
+  server.on('clientError', (error, socket) => {
+    socket.on('error', () => socket.destroy());
+    if (!socket.writable || socket.writableEnded) return socket.destroy();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
+  // CONNECT (a proxy request) and protocol upgrades are not served: without these listeners
+  // node would close the connection with no answer at all.
+  const refuse = (req, socket) => {
+    socket.on('error', () => socket.destroy());
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  };
+  server.on('connect', refuse);
+  server.on('upgrade', refuse);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

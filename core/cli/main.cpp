@@ -76,8 +76,12 @@ std::optional<std::string> read_input(const std::string& path) {
 }
 
 int emit(const credits::Answer& answer, bool pretty) {
-    if (pretty) {
-        std::cout << nlohmann::ordered_json::parse(answer.json).dump(2) << '\n';
+    // The core's answers are valid JSON in UTF-8; should one ever not be, it is printed
+    // as it is rather than aborting on an exception (the exit status stays 0 or 1).
+    const nlohmann::ordered_json value = pretty ? nlohmann::ordered_json::parse(answer.json, nullptr, false)
+                                                : nlohmann::ordered_json();
+    if (pretty && !value.is_discarded()) {
+        std::cout << value.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
     } else {
         std::cout << answer.json << '\n';
     }

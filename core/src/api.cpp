@@ -53,7 +53,7 @@ Answer Account::project(std::string_view project_id, std::string_view at, std::s
     std::optional<std::string> json = project_report_json(ledger_, state_at(query.value->at_ns), *query.value, project_id);
     if (!json) {
         return Answer{false, errors_json({Error{std::string(code::unknown_project), std::nullopt, "/project_id",
-                                                "The ledger has no project \"" + std::string(project_id) + "\"."}})};
+                                                "The ledger has no project \"" + excerpt(project_id) + "\"."}})};
     }
     return Answer{true, std::move(*json)};
 }

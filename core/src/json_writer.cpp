@@ -9,18 +9,80 @@
 
 namespace credits {
 
+Utf8Unit utf8_unit(std::string_view text) {
+    assert(!text.empty());
+    const auto at = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+    const unsigned char lead = at(0);
+    if (lead < 0x80) return {1, true};
+    // Unicode 15, table 3-7: the lead byte fixes the length and the range of the
+    // second byte; every later byte is 80..BF.
+    std::size_t length = 0;
+    unsigned char second_min = 0x80;
+    unsigned char second_max = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        length = 3;
+        if (lead == 0xE0) second_min = 0xA0;  // no overlong forms
+        if (lead == 0xED) second_max = 0x9F;  // no surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        length = 4;
+        if (lead == 0xF0) second_min = 0x90;  // no overlong forms
+        if (lead == 0xF4) second_max = 0x8F;  // nothing above U+10FFFF
+    } else {
+        return {1, false};  // 80..C1, F5..FF never start a character
+    }
+    // The maximal subpart: the lead and every following byte that could continue it.
+    std::size_t i = 1;
+    for (; i < length && i < text.size(); ++i) {
+        const unsigned char low = i == 1 ? second_min : 0x80;
+        const unsigned char high = i == 1 ? second_max : 0xBF;
+        if (at(i) < low || at(i) > high) break;
+    }
+    return {i, i == length};
+}
+
+std::string excerpt(std::string_view text, std::size_t bytes_max) {
+    if (text.size() <= bytes_max) return std::string(text);
+    // Cut between characters (an ill-formed byte counts as one), never inside one.
+    std::size_t cut = 0;
+    for (std::size_t steps = 0; cut < text.size() && steps < bytes_max; ++steps) {
+        const std::size_t next = cut + utf8_unit(text.substr(cut)).bytes;
+        if (next > bytes_max) break;
+        cut = next;
+    }
+    return std::string(text.substr(0, cut)) + "\xE2\x80\xA6";  // U+2026 HORIZONTAL ELLIPSIS
+}
+
 namespace {
 
+// The three bytes of U+FFFD REPLACEMENT CHARACTER in UTF-8.
+constexpr char replacement[] = "\xEF\xBF\xBD";
+
 // The bytes of `text` as they go between the quotes of a JSON string.
-// Runs of bytes that need no escape are appended at once.
+// Runs of bytes that need no escape (ASCII and well-formed UTF-8) are appended
+// at once; each maximal subpart of an ill-formed sequence becomes one U+FFFD.
 void append_escaped(std::string& out, std::string_view text) {
     static constexpr char hex[] = "0123456789abcdef";
     const char* p = text.data();
     const char* const end = p + text.size();
     const char* run = p;
-    for (; p < end; ++p) {
+    while (p < end) {
         const auto byte = static_cast<unsigned char>(*p);
-        if (byte >= 0x20 && byte != '"' && byte != '\\') continue;
+        if (byte >= 0x80) {
+            const Utf8Unit unit = utf8_unit(std::string_view(p, static_cast<std::size_t>(end - p)));
+            if (!unit.well_formed) {
+                out.append(run, static_cast<std::size_t>(p - run));
+                out.append(replacement, 3);
+                run = p + unit.bytes;
+            }
+            p += unit.bytes;
+            continue;
+        }
+        if (byte >= 0x20 && byte != '"' && byte != '\\') {
+            ++p;
+            continue;
+        }
         out.append(run, static_cast<std::size_t>(p - run));
         run = p + 1;
         switch (*p) {
@@ -36,10 +98,10 @@ void append_escaped(std::string& out, std::string_view text) {
                 out.append(escape, sizeof escape);
             }
         }
+        ++p;
     }
     out.append(run, static_cast<std::size_t>(end - run));
 }
-
 
 }  // namespace
 
@@ -62,14 +124,14 @@ void JsonWriter::put(std::string_view text) {
 
 namespace {
 
-// True when one of the eight bytes of `w` must be escaped in a JSON string:
-// below 0x20, '"' or '\\' (bytes of 0x80 and more never are).
+// True when one of the eight bytes of `w` is not plain ASCII for a JSON string:
+// below 0x20, '"', '\\', or 0x80 and above (UTF-8, checked by the slow path).
 inline bool needs_escape(std::uint64_t w) {
     constexpr std::uint64_t ones = 0x0101010101010101ull;
     constexpr std::uint64_t high = 0x8080808080808080ull;
     const auto has_zero = [](std::uint64_t v) { return ((v - ones) & ~v & high) != 0; };
     const bool below_space = ((w - ones * 0x20) & ~w & high) != 0;
-    return below_space || has_zero(w ^ (ones * '"')) || has_zero(w ^ (ones * '\\'));
+    return (w & high) != 0 || below_space || has_zero(w ^ (ones * '"')) || has_zero(w ^ (ones * '\\'));
 }
 
 }  // namespace
@@ -92,7 +154,7 @@ void JsonWriter::put_escaped(std::string_view text) {
         }
         for (; plain && i < text.size(); ++i) {
             const auto byte = static_cast<unsigned char>(from[i]);
-            if (byte < 0x20 || byte == '"' || byte == '\\') {
+            if (byte < 0x20 || byte >= 0x80 || byte == '"' || byte == '\\') {
                 plain = false;
                 break;
             }
@@ -153,7 +215,8 @@ JsonWriter& JsonWriter::key(std::string_view name) { return key(name, {}); }
 namespace {
 bool is_plain_name(std::string_view name) {
     for (const char c : name)
-        if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\') return false;
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x80 || c == '"' || c == '\\')
+            return false;
     return true;
 }
 }  // namespace

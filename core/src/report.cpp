@@ -28,7 +28,7 @@ Result<Query> make_query(const Ledger& ledger, std::string_view at, std::string_
         if (!instant) {
             errors.add(code::invalid_query, std::nullopt, "/" + std::string(name),
                        "\"" + std::string(name) + "\" must be an RFC 3339 instant with a zone between 1970 and 2200, like "
-                       "\"2026-12-01T00:00:00Z\"; found \"" + std::string(text) + "\".");
+                       "\"2026-12-01T00:00:00Z\"; found \"" + excerpt(text) + "\".");
             return std::nullopt;
         }
         return instant->ns;
@@ -56,7 +56,7 @@ Result<Query> make_query(const Ledger& ledger, std::string_view at, std::string_
         if (!minutes) {
             errors.add(code::invalid_query, std::nullopt, "/utc_offset",
                        "\"utc_offset\" must look like \"+08:00\" or \"-05:30\", within +-14:00; found \"" +
-                           std::string(utc_offset) + "\".");
+                           excerpt(utc_offset) + "\".");
         }
         query.utc_offset_minutes = minutes.value_or(0);
     }

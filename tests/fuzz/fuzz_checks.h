@@ -453,7 +453,8 @@ inline void check_engine(const credits::Engine& engine) {
     if (!account) {
         // Only a signup or plan amount near 2^53 - 1 can push the document's sum out of range.
         check_errors(errors);
-        for (const OJson& e : parse_output(errors, "errors")["errors"])
+        const OJson rejection = parse_output(errors, "errors");  // outlives the loop (a temporary's member would not)
+        for (const OJson& e : rejection["errors"])
             FZ_CHECK(e["code"] == "amount_out_of_range", "the sample ledger loads with any valid rule set and catalog: " + errors.substr(0, 300));
         return;
     }
@@ -541,6 +542,86 @@ inline void check_provider_usage_bytes(std::string_view data) {
         FZ_CHECK(six[0] == counts->output_tokens + counts->input_cache_miss_tokens, "charged = output + miss");
         FZ_CHECK(six[1] == counts->input_cache_hit_tokens, "cache hits");
     }
+}
+
+// --- questions: the query strings of report, project and forecast ---------------------------------
+
+// A small account every query target asks about (project "p", opened 2026-01-01).
+inline credits::Account& query_account() {
+    static credits::Account account = [] {
+        std::string errors;
+        std::optional<credits::Account> loaded = default_engine().load(sample_ledger(std::nullopt, std::nullopt), &errors);
+        FZ_CHECK(loaded.has_value(), "the sample ledger loads: " + errors);
+        return std::move(*loaded);
+    }();
+    return account;
+}
+
+// The first byte picks the question (mod 4: report, report in parts, project, forecast); the
+// rest is at, from, to, utc_offset and the project id, split at '\n' (missing ones are empty).
+// Whatever the bytes: the answer is strict UTF-8 JSON, a rejection quotes a bounded excerpt
+// of the input, and it is answered exactly when every parameter is valid.
+inline void check_query_bytes(std::string_view data) {
+    if (data.empty()) return;
+    const unsigned mode = static_cast<unsigned char>(data[0]) % 4;
+    std::array<std::string_view, 5> field{};
+    std::string_view rest = data.substr(1);
+    for (std::size_t i = 0; i < field.size(); ++i) {
+        const std::size_t cut = i + 1 < field.size() ? rest.find('\n') : std::string_view::npos;
+        field[i] = rest.substr(0, cut);
+        if (cut == std::string_view::npos) break;
+        rest = rest.substr(cut + 1);
+    }
+    const auto [at, from, to, offset, project] = field;
+
+    // What the answer must be, from the parts' own readers.
+    const std::optional<credits::Instant> at_i = credits::parse_instant(at);
+    const std::optional<credits::Instant> from_i = from.empty() ? std::nullopt : credits::parse_instant(from);
+    const std::optional<credits::Instant> to_i = to.empty() ? at_i : credits::parse_instant(to);
+    const bool forecast = mode == 3;
+    bool valid = !at.empty() && at_i.has_value();
+    if (!forecast) {
+        valid = valid && (from.empty() || from_i) && to_i && (offset.empty() || credits::parse_utc_offset(offset));
+        if (valid) valid = to_i->ns <= at_i->ns && (from.empty() || from_i->ns <= to_i->ns);
+        if (mode == 2) valid = valid && project == "p";
+    }
+
+    credits::Account& account = query_account();
+    credits::Answer answer;
+    if (mode == 0) answer = account.report(at, from, to, offset);
+    if (mode == 1) {
+        // The parts joined as the JS layer joins them are the whole report, byte for byte.
+        const credits::Account::ReportParts parts = account.report_parts(at, from, to, offset);
+        answer = parts.rest;
+        if (answer.ok) {
+            FZ_CHECK(parts.entries_offset <= answer.json.size(), "the ledger[] offset is inside the report");
+            answer.json.insert(parts.entries_offset, parts.entries);
+            FZ_CHECK(answer.json == account.report(at, from, to, offset).json, "parts = the report");
+        }
+    }
+    if (mode == 2) answer = account.project(project, at, from, to, offset);
+    if (mode == 3) answer = account.forecast(at);
+    FZ_CHECK(answer.ok == valid, "answered exactly when every parameter is valid: " + answer.json.substr(0, 300));
+    if (!answer.ok) {
+        check_errors(answer.json);
+        const OJson rejection = parse_output(answer.json, "errors");  // outlives the loop
+        for (const OJson& e : rejection["errors"]) {
+            const std::string code = e["code"].get<std::string>();
+            const std::string pointer = e["pointer"].get<std::string>();
+            FZ_CHECK(code == "invalid_query" || (code == "unknown_project" && pointer == "/project_id"), "code " + code);
+            FZ_CHECK(pointer == "/at" || pointer == "/from" || pointer == "/to" || pointer == "/utc_offset" ||
+                         pointer == "/project_id",
+                     "pointer " + pointer);
+            // A message quotes at most 100 bytes of each of at most two inputs.
+            FZ_CHECK(e["message"].get<std::string>().size() <= 500, "a bounded message");
+        }
+        return;
+    }
+    const OJson r = parse_output(answer.json, "the answer");
+    check_amounts(r);
+    if (mode == 0) check_account_report(r, from.empty() && to.empty());
+    if (mode == 1) FZ_CHECK(r.at("kind") == "account", "the report in parts");
+    if (mode == 2) FZ_CHECK(r.at("kind") == "project", "project report");
 }
 
 }  // namespace credits_fuzz

@@ -160,6 +160,25 @@ DICTS = {
 }
 
 
+# The query target's fields (at, from, to, utc_offset, project id) are split at '\n'; its words
+# are bytes, some not UTF-8, written with \xNN escapes.
+QUERY_WORDS = [b"\n", b"2026-01-02T00:00:00Z", b"2026-12-01T00:00:00.123456789+14:00", b"1970-01-01T00:00:00Z",
+               b"2199-12-31T23:59:59Z", b"2200-01-01T00:00:00Z", b"T24:00:00", b"+08:00", b"-14:00", b"+14:01",
+               b"-00:00", b"Z", b"p", b"\xff", b"\x80", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80",
+               b"\xe2\x82", b"\xc3\xa9", b"\xf0\x9f\x98\x80", b"\x00", b"\"", b"\\"]
+
+
+def dict_bytes(word):
+    return "".join(chr(b) if 0x20 <= b < 0x7F and b not in b'"\\' else "\\x%02x" % b for b in word)
+
+
+def write_query_dict(directory):
+    with open(os.path.join(directory, "query.dict"), "w") as f:
+        f.write("# libFuzzer dictionary for fuzz_query (written by tests/fuzz/make_seeds.py)\n")
+        for i, word in enumerate(QUERY_WORDS):
+            f.write('kw%d="%s"\n' % (i, dict_bytes(word)))
+
+
 def write_dicts():
     directory = os.path.join(ROOT, "tests", "fuzz", "dict")
     os.makedirs(directory, exist_ok=True)
@@ -175,6 +194,7 @@ def write_dicts():
                 f.write('kw%d="%s"\n' % (i, escaped))
                 if word[0] not in '{}[]:,"' and not word[0].isdigit() and word not in ("null", "true", "false"):
                     f.write('q%d="\\"%s\\""\n' % (i, escaped))
+    write_query_dict(directory)
 
 
 def main():
@@ -202,6 +222,22 @@ def main():
     ]
     for i, q in enumerate(quotes):
         write("quote", "q%d.json" % i, compact(q))
+
+    # Questions: mode byte (report, report parts, project, forecast), then the fields.
+    queries = {
+        "report": b"\x002026-01-05T00:00:00Z",
+        "report-range": b"\x002026-12-01T00:00:00Z\n2026-01-01T00:00:00Z\n2026-01-03T00:00:00Z\n+08:00",
+        "parts-offset": b"\x012026-12-01T00:00:00Z\n\n\n-05:30",
+        "project": b"\x022026-12-01T00:00:00Z\n\n\n\np",
+        "project-unknown": b"\x022026-12-01T00:00:00Z\n\n\n\n\xc3\xa9\xff",
+        "forecast": b"\x032026-01-10T00:00:00Z",
+        "bad-utf8-at": b"\x002026-12-01\xffT00:00:00Z",
+        "bad-utf8-offset": b"\x002026-12-01T00:00:00Z\n\n\n+08\xc0\xaf00",
+        "to-after-at": b"\x002026-01-02T00:00:00Z\n\n2026-01-03T00:00:00Z",
+        "long-at": b"\x03" + "\u00e9".encode() * 200 + b"\xed\xa0\x80",
+    }
+    for name, data in queries.items():
+        write("query", name + ".bin", data)
 
     for i, f in enumerate(FORMATS):
         vector = provider_vector(f)

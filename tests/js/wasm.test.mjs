@@ -140,6 +140,26 @@ test('a question the core rejects throws too (to later than at)', () => {
   ledger.delete();
 });
 
+test('hostile question text is answered with valid JSON, quoting at most 100 bytes of it', () => {
+  const ledger = engine.load(demoText);
+  const huge = '\u00e9'.repeat(50000);
+  const cases = [
+    [() => ledger.report({ at: huge }), '/at'], [() => ledger.report({ at: '2026-12-01T00:00:00Z', utc_offset: huge }), '/utc_offset'],
+    [() => ledger.report({ at: '\ud800' }), '/at'], [() => ledger.forecast({ at: '\udfff\u0000' }), '/at'],
+    [() => ledger.project(huge, { at: '2026-12-01T00:00:00Z' }), '/project_id'],
+  ];
+  for (const [ask, pointer] of cases) {
+    assert.throws(ask, (error) => {
+      assert.ok(error instanceof CreditDocumentError);
+      assert.equal(error.errors[0].pointer, pointer);
+      assert.ok(error.errors[0].message.length < 300, error.errors[0].message.slice(0, 80));
+      return true;
+    });
+  }
+  assert.ok(engine.catalog.plans.length > 0, 'the catalog still reads (a Uint8Array view, decoded)');
+  ledger.delete();
+});
+
 test('tokensToCredits and creditsToTokens convert exactly, both ways', () => {
   assert.equal(engine.tokensToCredits(4200), '0.4200');
   assert.equal(engine.tokensToCredits(0), '0.0000');

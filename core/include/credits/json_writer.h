@@ -1,7 +1,10 @@
 // Deterministic JSON output: members in the order written, no whitespace,
-// strings escaped per RFC 8259 (UTF-8 passed through; input strings were
-// validated as UTF-8 by the parser). The same calls give the same bytes in
-// the native and WebAssembly builds.
+// strings escaped per RFC 8259. Every answer is valid UTF-8 whatever it
+// quotes: well-formed UTF-8 is passed through, and each maximal subpart of an
+// ill-formed sequence (Unicode 15 section 3.9, the WHATWG decoder's rule) is
+// written as one U+FFFD. Documents were validated by the parser, but query
+// text (an instant, an offset, a project id) reaches messages as given. The
+// same calls give the same bytes in the native and WebAssembly builds.
 #pragma once
 
 #include <cstdint>
@@ -89,6 +92,20 @@ private:
 };
 
 void write_json_string(std::string& out, std::string_view text);
+
+// The first character of `text` (not empty): how many bytes it takes, and
+// whether it is well-formed UTF-8. An ill-formed one is its maximal subpart:
+// the longest prefix of a well-formed sequence, or one byte (at least 1).
+struct Utf8Unit {
+    std::size_t bytes;
+    bool well_formed;
+};
+Utf8Unit utf8_unit(std::string_view text);
+
+// Input quoted in a message: `text` itself up to `bytes_max` bytes; longer, its
+// first characters (cut between characters, within bytes_max) and an ellipsis.
+inline constexpr std::size_t excerpt_bytes_max = 100;
+std::string excerpt(std::string_view text, std::size_t bytes_max = excerpt_bytes_max);
 
 // {"errors":[{code, event_id, pointer, message}, ...]}
 std::string errors_json(const std::vector<Error>& errors);

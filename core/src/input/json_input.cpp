@@ -1,5 +1,7 @@
 #include "credits/json_input.h"
 
+#include "credits/json_writer.h"
+
 #include <cassert>
 #include <limits>
 #include <utility>
@@ -301,7 +303,7 @@ void ObjectReader::reject_unknown(std::initializer_list<std::string_view> known)
 void ObjectReader::reject_unknown_if(const std::function<bool(std::string_view)>& known) {
     if (!object_.is_object()) return;
     for (const auto& [name, value] : object_.items()) {
-        if (!known(name)) add_error(code::unknown_field, member_pointer(name), "Unknown field \"" + name + "\".");
+        if (!known(name)) add_error(code::unknown_field, member_pointer(name), "Unknown field \"" + excerpt(name) + "\".");
     }
 }
 
