@@ -4,6 +4,7 @@
 #include <cassert>
 
 #include "credits/instant.h"
+#include "credits/json_writer.h"
 
 namespace credits {
 
@@ -25,9 +26,9 @@ namespace {
 constexpr std::string_view example = "\"+01:00,2026-03-29T01:00:00Z=+02:00,2026-10-25T01:00:00Z=+01:00\"";
 
 std::string quoted(std::string_view text) {
-    // Items are echoed in messages; a hostile item is cut, not copied whole.
-    constexpr std::size_t shown_max = 48;
-    return "\"" + std::string(text.substr(0, shown_max)) + (text.size() > shown_max ? "...\"" : "\"");
+    // Items are echoed in messages; a hostile item is cut between characters, not copied whole.
+    constexpr std::size_t shown_bytes_max = 48;
+    return "\"" + excerpt(text, shown_bytes_max) + "\"";
 }
 
 // Reads one offset item; false (with the error added) when it is not one.
