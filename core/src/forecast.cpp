@@ -28,6 +28,31 @@ std::int64_t round_up_to_second(Wide ns) {
     return rounded < instant_end_ns ? static_cast<std::int64_t>(rounded) : instant_never_ns;
 }
 
+// Active grants with tokens, in burn-down order.
+std::vector<std::uint32_t> burn_down_order(const Ledger& ledger, const State& state) {
+    std::vector<std::uint32_t> order;
+    for (std::uint32_t g = 0; g < ledger.grants.size(); ++g)
+        if (state.grants[g].active && state.grants[g].remaining_tokens > 0) order.push_back(g);
+    std::sort(order.begin(), order.end(),
+              [&](std::uint32_t a, std::uint32_t b) { return burns_before(ledger.grants[a], ledger.grants[b]); });
+    return order;
+}
+
+// Takes `tokens` from the front of `remaining` (positions from `head` on),
+// moving `head` past every grant it empties; returns the grants visited.
+std::uint64_t drain_front(std::vector<std::int64_t>& remaining, std::size_t& head, Wide tokens) {
+    std::uint64_t steps = 0;
+    while (tokens > 0) {
+        assert(head < remaining.size());  // never more than is available
+        ++steps;
+        const std::int64_t take = static_cast<std::int64_t>(std::min<Wide>(tokens, remaining[head]));
+        remaining[head] -= take;
+        tokens -= take;
+        if (remaining[head] == 0) ++head;
+    }
+    return steps;
+}
+
 }  // namespace
 
 // Grants are visited in burn-down order, which puts the soonest expiry first:
@@ -40,11 +65,7 @@ ForecastProjection forecast_projection(const Ledger& ledger, const State& state,
     const std::int64_t at_ns = state.at_ns;
     ForecastProjection out;
     out.likely_unused_tokens.assign(ledger.grants.size(), 0);
-    std::vector<std::uint32_t> order;  // active grants with tokens, in burn-down order
-    for (std::uint32_t g = 0; g < ledger.grants.size(); ++g)
-        if (state.grants[g].active && state.grants[g].remaining_tokens > 0) order.push_back(g);
-    std::sort(order.begin(), order.end(),
-              [&](std::uint32_t a, std::uint32_t b) { return burns_before(ledger.grants[a], ledger.grants[b]); });
+    const std::vector<std::uint32_t> order = burn_down_order(ledger, state);
 
     if (state.balance_tokens() <= 0) {
         // Already run out: T itself, rounded up to the second like every runs_out_at.
@@ -84,16 +105,8 @@ ForecastProjection forecast_projection(const Ledger& ledger, const State& state,
             return out;
         }
         // Drain this segment's consumption from the front, in burn-down order.
-        Wide to_drain = consumed_at_end - consumed_so_far;
-        available -= to_drain;
-        while (to_drain > 0) {
-            assert(head < order.size());
-            ++out.grant_steps;
-            const std::int64_t take = static_cast<std::int64_t>(std::min<Wide>(to_drain, remaining[head]));
-            remaining[head] -= take;
-            to_drain -= take;
-            if (remaining[head] == 0) ++head;
-        }
+        available -= consumed_at_end - consumed_so_far;
+        out.grant_steps += drain_front(remaining, head, consumed_at_end - consumed_so_far);
         consumed_so_far = consumed_at_end;
         // Expire the block: what it still holds is likely unused.
         std::size_t end = block;
