@@ -30,9 +30,11 @@ credits::Answer answer(const credits::Engine& engine, const nlohmann::json& c) {
     std::string errors;
     std::optional<credits::Account> account = engine.load(text, &errors);
     if (!account) return credits::Answer{false, errors};
-    if (command == "report") return account->report(field(c, "at"), field(c, "from"), field(c, "to"), field(c, "utc_offset"));
+    if (command == "report") return account->report(field(c, "at"), field(c, "from"), field(c, "to"), field(c, "utc_offset"),
+                                                       field(c, "utc_offsets"));
     if (command == "project") {
-        return account->project(field(c, "project"), field(c, "at"), field(c, "from"), field(c, "to"), field(c, "utc_offset"));
+        return account->project(field(c, "project"), field(c, "at"), field(c, "from"), field(c, "to"), field(c, "utc_offset"),
+                                field(c, "utc_offsets"));
     }
     REQUIRE(command == "forecast");
     return account->forecast(field(c, "at"));

@@ -42,7 +42,7 @@ Answer guarded(Call&& call) {
 // The last answer of an engine or a ledger, kept in the heap until JS has
 // read it: reports are megabytes, and Embind's std::string conversion visits
 // every byte in JS (twice) before decoding, where answerBytes() hands JS a
-// view of the bytes for one TextDecoder call (issue 6).
+// view of the bytes for one TextDecoder call (docs/benchmarks.md measures it).
 class AnswerSlot {
 public:
     bool keep(Answer answer) {
@@ -111,10 +111,11 @@ public:
     // text decoded across ranges): answerBytes() is the report without its
     // ledger[] array, which goes at entriesOffset(); entriesBytes() is that
     // array, the same bytes while entriesGeneration() is the same.
-    bool report(const std::string& at, const std::string& from, const std::string& to, const std::string& utc_offset) {
+    bool report(const std::string& at, const std::string& from, const std::string& to, const std::string& utc_offset,
+                const std::string& utc_offsets) {
         entries_ = {};
         return last_.keep(guarded([&] {
-            credits::Account::ReportParts parts = account_->report_parts(at, from, to, utc_offset);
+            credits::Account::ReportParts parts = account_->report_parts(at, from, to, utc_offset, utc_offsets);
             entries_offset_ = parts.entries_offset;
             entries_ = parts.entries;
             entries_generation_ = parts.generation;
@@ -128,8 +129,8 @@ public:
                                                              reinterpret_cast<const unsigned char*>(entries_.data())));
     }
     bool project(const std::string& id, const std::string& at, const std::string& from, const std::string& to,
-                 const std::string& utc_offset) {
-        return last_.keep(guarded([&] { return account_->project(id, at, from, to, utc_offset); }));
+                 const std::string& utc_offset, const std::string& utc_offsets) {
+        return last_.keep(guarded([&] { return account_->project(id, at, from, to, utc_offset, utc_offsets); }));
     }
     bool forecast(const std::string& at) { return last_.keep(guarded([&] { return account_->forecast(at); })); }
     emscripten::val answerBytes() const { return last_.bytes(); }

@@ -81,14 +81,23 @@ export interface ChargeEntry {
   balance_tokens: number; balance_credits: string;
 }
 
+/** One entry of a zone's offsets over time: `from` is null for the offset in force before the first change. */
+export interface UtcOffsetChange {
+  from: string | null;
+  offset: string;
+}
+
 interface ReportHeader {
   format: "easycoda.report/1";
   account_id: string;
+  /** The offset of the daily rows; with `utc_offsets`, the one in force at `at`. */
   utc_offset: string;
   at: string;
   from: string;
   to: string;
   to_inclusive: boolean;
+  /** Present only when the question gave `utc_offsets`: the zone the daily rows were cut in. */
+  utc_offsets?: UtcOffsetChange[];
 }
 
 export interface DailyRow extends Figures { date: string }
@@ -251,6 +260,14 @@ export interface ReportQuery {
   to?: string | Date;
   /** Draw the daily rows in this offset ("+00:00") instead of the account's; totals do not change. */
   utc_offset?: string;
+  /**
+   * Instead of `utc_offset`: draw the daily rows in a zone whose offset changes (daylight saving).
+   * The offset before the first change (`from: null`), then each change in time order, e.g.
+   * `[{from: null, offset: "+01:00"}, {from: "2026-03-29T01:00:00Z", offset: "+02:00"}]`, or the
+   * same as text: `"+01:00,2026-03-29T01:00:00Z=+02:00"`. At most 1024 changes; the core rejects
+   * unsorted or duplicate changes and offsets beyond +-14:00 (docs/report-format.md).
+   */
+  utc_offsets?: string | { from?: string | Date | null; offset: string }[];
 }
 
 export interface Plan { id: string; name: string | null; monthly_tokens: number; monthly_credits: string; monthly_price_minor: number }

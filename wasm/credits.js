@@ -49,6 +49,32 @@ function offsetText(value) {
   return value;
 }
 
+// A zone's offsets over time, as the core reads them: "+01:00" (in force
+// before the first change), then ",INSTANT=OFFSET" per change. Given as that
+// text or as [{from: null, offset}, {from, offset}, ...]; only the shape is
+// checked here, the core validates the content (order, range, bound).
+function zoneText(value) {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new TypeError('utc_offsets must be a non-empty array of {from, offset} or a string such as "+01:00,2026-03-29T01:00:00Z=+02:00"');
+  }
+  return value.map((change, index) => {
+    if (!change || typeof change !== 'object' || typeof change.offset !== 'string') {
+      throw new TypeError(`utc_offsets[${index}] must be {from, offset} with offset a string such as "+02:00"`);
+    }
+    const from = change.from instanceof Date ? change.from.toISOString() : change.from;
+    if (from !== undefined && from !== null && typeof from !== 'string') {
+      throw new TypeError(`utc_offsets[${index}].from must be an RFC 3339 string, a Date or null`);
+    }
+    // Commas and equals signs separate items in the text form: inside an item they would move the others.
+    if (/[,=]/.test(change.offset) || (from && /[,=]/.test(from))) {
+      throw new TypeError(`utc_offsets[${index}] must not contain "," or "="`);
+    }
+    return from ? `${from}=${change.offset}` : change.offset;
+  }).join(',');
+}
+
 const decoder = new TextDecoder();
 
 // Reports, projects, forecasts and quotes stay in the WASM heap until read:
@@ -94,7 +120,7 @@ class Ledger {
     const q = query ?? {};
     const native = this.#live();
     const ok = native.report(instantText(q.at, 'at', true), instantText(q.from, 'from'), instantText(q.to, 'to'),
-      offsetText(q.utc_offset));
+      offsetText(q.utc_offset), zoneText(q.utc_offsets));
     if (!ok) return take(native, false);
     // The report comes without its ledger[] array, which is the same for every
     // range at one instant and most of the report: that array is decoded once
@@ -114,7 +140,7 @@ class Ledger {
     const q = query ?? {};
     const native = this.#live();
     return take(native, native.project(projectId, instantText(q.at, 'at', true), instantText(q.from, 'from'),
-      instantText(q.to, 'to'), offsetText(q.utc_offset)));
+      instantText(q.to, 'to'), offsetText(q.utc_offset), zoneText(q.utc_offsets)));
   }
   forecastJson(query) {
     const native = this.#live();

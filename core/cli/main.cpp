@@ -24,8 +24,10 @@ constexpr int exit_rejected = 1;
 constexpr int exit_usage = 2;
 
 constexpr std::string_view usage_text = R"(usage:
-  credits report   --at T [--from T] [--to T] [--utc-offset Z] [options] LEDGER   account report (Usage panel)
-  credits project  ID --at T [--from T] [--to T] [--utc-offset Z] [options] LEDGER  project report
+  credits report   --at T [--from T] [--to T] [--utc-offset Z | --utc-offsets ZONE] [options] LEDGER
+                                                                  account report (Usage panel)
+  credits project  ID --at T [--from T] [--to T] [--utc-offset Z | --utc-offsets ZONE] [options] LEDGER
+                                                                  project report
   credits forecast --at T [options] LEDGER                        when credits run out
   credits check    [options] LEDGER                               validate only
   credits quote    [options] QUOTE                                Pricing calculator
@@ -39,14 +41,17 @@ options:
 
 LEDGER and QUOTE are file paths, or - for standard input. T is an RFC 3339
 instant such as 2026-12-01T00:00:00Z; Z an offset such as +00:00 that draws the
-daily rows in another zone than the account's. Exit status: 0 answered, 1 the document
+daily rows in another zone than the account's; ZONE a zone whose offset changes,
+as the offset before the first change then each change INSTANT=OFFSET, in time
+order, e.g. "+01:00,2026-03-29T01:00:00Z=+02:00,2026-10-25T01:00:00Z=+01:00"
+(Europe/Berlin in 2026; docs/report-format.md). Exit status: 0 answered, 1 the document
 or question was rejected (errors on stdout), 2 wrong command line or unreadable file.
 )";
 
 struct Options {
     std::string command;
     std::vector<std::string> positional;
-    std::string at, from, to, utc_offset, rules_path, catalog_path, credits, tokens;
+    std::string at, from, to, utc_offset, utc_offsets, rules_path, catalog_path, credits, tokens;
     bool pretty = false;
 };
 
@@ -101,6 +106,7 @@ std::optional<Options> parse_arguments(int argc, char** argv, std::string& error
         else if (arg == "--from") ok = value_of(options.from);
         else if (arg == "--to") ok = value_of(options.to);
         else if (arg == "--utc-offset") ok = value_of(options.utc_offset);
+        else if (arg == "--utc-offsets") ok = value_of(options.utc_offsets);
         else if (arg == "--rules") ok = value_of(options.rules_path);
         else if (arg == "--catalog") ok = value_of(options.catalog_path);
         else if (arg == "--credits") ok = value_of(options.credits);
@@ -194,10 +200,11 @@ int main(int argc, char** argv) {
     std::optional<credits::Account> account = engine->load(*input, &errors);
     if (!account) return emit(credits::Answer{false, errors}, options.pretty);
     if (command == "report") {
-        return emit(account->report(options.at, options.from, options.to, options.utc_offset), options.pretty);
+        return emit(account->report(options.at, options.from, options.to, options.utc_offset, options.utc_offsets), options.pretty);
     }
     if (command == "project") {
-        return emit(account->project(options.positional[0], options.at, options.from, options.to, options.utc_offset),
+        return emit(account->project(options.positional[0], options.at, options.from, options.to, options.utc_offset,
+                                     options.utc_offsets),
                     options.pretty);
     }
     return emit(account->forecast(options.at), options.pretty);

@@ -18,8 +18,9 @@ const State& Account::state_at(std::int64_t at_ns) {
     return *state_;
 }
 
-Answer Account::report(std::string_view at, std::string_view from, std::string_view to, std::string_view utc_offset) {
-    const Result<Query> query = make_query(ledger_, at, from, to, utc_offset);
+Answer Account::report(std::string_view at, std::string_view from, std::string_view to, std::string_view utc_offset,
+                       std::string_view utc_offsets) {
+    const Result<Query> query = make_query(ledger_, at, from, to, utc_offset, utc_offsets);
     if (!query.ok()) return Answer{false, errors_json(query.errors)};
     const State& state = state_at(query.value->at_ns);
     if (ledger_entries_json_.empty()) {
@@ -30,8 +31,8 @@ Answer Account::report(std::string_view at, std::string_view from, std::string_v
 }
 
 Account::ReportParts Account::report_parts(std::string_view at, std::string_view from, std::string_view to,
-                                           std::string_view utc_offset) {
-    const Result<Query> query = make_query(ledger_, at, from, to, utc_offset);
+                                           std::string_view utc_offset, std::string_view utc_offsets) {
+    const Result<Query> query = make_query(ledger_, at, from, to, utc_offset, utc_offsets);
     if (!query.ok()) return ReportParts{Answer{false, errors_json(query.errors)}, 0, {}, 0};
     const State& state = state_at(query.value->at_ns);
     if (ledger_entries_json_.empty()) {
@@ -46,8 +47,8 @@ Account::ReportParts Account::report_parts(std::string_view at, std::string_view
 }
 
 Answer Account::project(std::string_view project_id, std::string_view at, std::string_view from, std::string_view to,
-                        std::string_view utc_offset) {
-    const Result<Query> query = make_query(ledger_, at, from, to, utc_offset);
+                        std::string_view utc_offset, std::string_view utc_offsets) {
+    const Result<Query> query = make_query(ledger_, at, from, to, utc_offset, utc_offsets);
     if (!query.ok()) return Answer{false, errors_json(query.errors)};
     std::optional<std::string> json = project_report_json(ledger_, state_at(query.value->at_ns), *query.value, project_id);
     if (!json) {

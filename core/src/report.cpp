@@ -21,7 +21,7 @@ Figures& Figures::operator+=(const Figures& other) {
 }
 
 Result<Query> make_query(const Ledger& ledger, std::string_view at, std::string_view from, std::string_view to,
-                         std::string_view utc_offset) {
+                         std::string_view utc_offset, std::string_view utc_offsets) {
     ErrorList errors;
     const auto read = [&](std::string_view text, std::string_view name) -> std::optional<std::int64_t> {
         InstantProblem problem = InstantProblem::none;
@@ -60,6 +60,20 @@ Result<Query> make_query(const Ledger& ledger, std::string_view at, std::string_
                            std::string(utc_offset) + "\".");
         }
         query.utc_offset_minutes = minutes.value_or(0);
+    }
+    query.zone.initial_minutes = query.utc_offset_minutes;
+    if (!utc_offsets.empty()) {
+        if (!utc_offset.empty()) {
+            errors.add(code::invalid_query, std::nullopt, "/utc_offsets",
+                       "Give \"utc_offset\" (one offset) or \"utc_offsets\" (a zone's offsets over time), not both.");
+        }
+        Result<ZoneOffsets> zone = parse_zone_offsets(utc_offsets);
+        for (Error& e : zone.errors) errors.add(e.code, std::nullopt, std::move(e.pointer), std::move(e.message));
+        if (zone.ok()) {
+            query.zone = std::move(*zone.value);
+            query.zone_given = true;
+            query.utc_offset_minutes = query.zone.offset_at(*at_ns);
+        }
     }
     if (!errors.empty()) return Result<Query>::failure(errors.take());
     query.at_ns = *at_ns;
@@ -134,33 +148,52 @@ void write_header(JsonWriter& w, const Ledger& ledger, const Query& query, std::
     w.member("account_id", ledger.account_id).member("utc_offset", format_utc_offset(query.utc_offset_minutes));
     w.instant("at", query.at_ns).instant("from", query.from_ns).instant("to", query.to_ns);
     w.member("to_inclusive", query.to_inclusive);
+    // Only when asked for, so every answer to a question without it keeps its bytes.
+    if (!query.zone_given) return;
+    w.key("utc_offsets").begin_array();
+    w.begin_object().key("from").null().member("offset", format_utc_offset(query.zone.initial_minutes));
+    w.end_object();
+    for (const UtcOffsetChange& change : query.zone.changes) {
+        w.begin_object().instant("from", change.from_ns).member("offset", format_utc_offset(change.offset_minutes));
+        w.end_object();
+    }
+    w.end_array();
 }
 
 void write_daily(JsonWriter& w, const Ledger& ledger, const Query& query, std::uint32_t project_filter) {
-    // Records come in time order, so local days come in ascending order.
-    w.key("daily").begin_array();
-    bool open = false;
-    std::int64_t day = 0;
-    Figures figures;
-    const auto flush = [&] {
-        if (open && figures.total_tokens() > 0) {
-            w.begin_object().member("date", format_day(day));
-            write_figures(w, figures);
-            w.end_object();
-        }
+    // Records come in time order, so local days mostly come in ascending
+    // order; only a zone turning its clocks back across midnight (from
+    // 00:30 to 23:30, say) revisits the day before, so a day found earlier
+    // than the last one is looked up among those already open.
+    struct Day {
+        std::int64_t day = 0;
+        Figures figures;
     };
+    std::vector<Day> days;
+    ZoneCursor zone(query.zone);
     for_each_record_in_range(ledger, query, [&](const UsageRecord& record) {
         if (project_filter != no_index && record.project != project_filter) return;
-        const std::int64_t record_day = local_day(record.at_ns, query.utc_offset_minutes);
-        if (!open || record_day != day) {
-            flush();
-            open = true;
-            day = record_day;
-            figures = Figures{};
+        const std::int64_t record_day = local_day(record.at_ns, zone.offset_at(record.at_ns));
+        Day* day = nullptr;
+        if (days.empty() || record_day > days.back().day) {
+            day = &days.emplace_back(Day{record_day, Figures{}});
+        } else if (record_day == days.back().day) {
+            day = &days.back();
+        } else {
+            auto at = std::lower_bound(days.begin(), days.end(), record_day,
+                                       [](const Day& d, std::int64_t value) { return d.day < value; });
+            if (at == days.end() || at->day != record_day) at = days.insert(at, Day{record_day, Figures{}});
+            day = &*at;
         }
-        figures += classify(ledger, record, query.at_ns);
+        day->figures += classify(ledger, record, query.at_ns);
     });
-    flush();
+    w.key("daily").begin_array();
+    for (const Day& d : days) {
+        if (d.figures.total_tokens() == 0) continue;
+        w.begin_object().member("date", format_day(d.day));
+        write_figures(w, d.figures);
+        w.end_object();
+    }
     w.end_array();
 }
 

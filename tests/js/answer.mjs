@@ -5,7 +5,7 @@ export function answerVector(engine, CreditDocumentError, c, documents) {
     if (c.command === 'quote') return { ok: true, json: engine.quoteJson(documents[c.input]) };
     const ledger = engine.load(documents[c.ledger]);
     try {
-      const query = { at: c.at, from: c.from, to: c.to, utc_offset: c.utc_offset };
+      const query = { at: c.at, from: c.from, to: c.to, utc_offset: c.utc_offset, utc_offsets: c.utc_offsets };
       if (c.command === 'check') {
         // check is the CLI's validate-only answer; the JS API's equivalent is a successful load.
         return { ok: true, json: null };

@@ -1,4 +1,4 @@
-// Issue 4's browser proof: a page served with a strict CSP (no 'unsafe-eval')
+// Proof that the module works where the console runs: a page served with a strict CSP (no 'unsafe-eval')
 // imports the module in Debian's Chromium, answers every parity vector with
 // the native CLI's bytes, and runs the engine in a Web Worker.
 import test from 'node:test';

@@ -70,6 +70,41 @@ test('daily rows drawn in another offset add up to the same totals', () => {
   ledger.delete();
 });
 
+test('utc_offsets: the array form and the text form ask the core the same question', () => {
+  const dst = read('tests/vectors/zones/dst-2026.json');
+  const ledger = engine.load(dst);
+  const at = '2026-12-01T00:00:00Z';
+  const text = '+01:00,2026-03-29T01:00:00Z=+02:00,2026-10-25T01:00:00Z=+01:00';
+  const array = [
+    { from: null, offset: '+01:00' },
+    { from: new Date('2026-03-29T01:00:00Z'), offset: '+02:00' },
+    { from: '2026-10-25T01:00:00Z', offset: '+01:00' },
+  ];
+  const byText = ledger.reportJson({ at, utc_offsets: text });
+  assert.equal(ledger.reportJson({ at, utc_offsets: array }), byText);
+  const report = JSON.parse(byText);
+  assert.deepEqual(report.utc_offsets.map((c) => c.offset), ['+01:00', '+02:00', '+01:00']);
+  // 2026-07-10T22:30Z is 00:30 CEST on July 11; one offset (+01:00) would say July 10.
+  assert.ok(report.daily.some((d) => d.date === '2026-07-11'));
+  assert.ok(ledger.report({ at, utc_offset: '+01:00' }).daily.some((d) => d.date === '2026-07-10'));
+  assert.equal(ledger.project('p1', { at, utc_offsets: array }).daily.length, report.daily.length);
+  // The core validates the content; item N of the array is /utc_offsets/N.
+  const rejected = (utc_offsets) => {
+    try { ledger.report({ at, utc_offsets }); } catch (e) { if (e instanceof CreditDocumentError) return e.errors[0]; throw e; }
+    assert.fail('expected a rejection');
+  };
+  assert.deepEqual(
+    [rejected([array[0], array[2], array[1]])].map((e) => [e.code, e.pointer]), [['utc_offsets_unsorted', '/utc_offsets/2/from']]);
+  assert.equal(rejected([{ from: '2026-01-01T00:00:00Z', offset: '+01:00' }]).pointer, '/utc_offsets/0/from');
+  assert.equal(rejected([array[0], { offset: '+02:00' }]).code, 'invalid_utc_offsets');
+  assert.equal(rejected([{ offset: '+14:30' }]).code, 'invalid_offset');
+  // Shapes the text form cannot carry are the caller's mistake.
+  assert.throws(() => ledger.report({ at, utc_offsets: [] }), TypeError);
+  assert.throws(() => ledger.report({ at, utc_offsets: [{ offset: 1 }] }), TypeError);
+  assert.throws(() => ledger.report({ at, utc_offsets: [{ offset: '+01:00,2026-03-29T01:00:00Z=+02:00' }] }), TypeError);
+  ledger.delete();
+});
+
 test('§14 conservation holds in the report the module returns', () => {
   const ledger = engine.load(demoText);
   const report = ledger.report({ at: '2026-12-01T00:00:00Z' });

@@ -1,6 +1,6 @@
 // CSV export, built from the very report objects the page shows. Amounts are written exactly
 // as the report has them (integer tokens and the exact credit strings), not locale-formatted.
-import type { AccountReport, DailyRow, Figures } from './engine';
+import type { AccountReport, DailyRow, Figures } from './credits';
 
 type Cell = string | number | boolean | null;
 
@@ -34,8 +34,9 @@ function figureCells(f: Figures): Cell[] {
   ];
 }
 
-export function dailyCsv(daily: DailyRow[], offset: string): string {
-  return rows([`date (UTC${offset})`, ...FIGURE_HEADER], daily.map((d) => [d.date, ...figureCells(d)]), new Set());
+/** `zone` names the zone the core cut the days in: "UTC+08:00", "UTC", "Europe/Berlin". */
+export function dailyCsv(daily: DailyRow[], zone: string): string {
+  return rows([`date (${zone})`, ...FIGURE_HEADER], daily.map((d) => [d.date, ...figureCells(d)]), new Set());
 }
 
 export function projectsCsv(report: AccountReport): string {

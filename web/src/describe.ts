@@ -1,7 +1,7 @@
 // Words for report entries: how a grant is named and how a charge is explained. These only
 // rephrase what the report says (amounts, allocations); they decide nothing.
 import { html, type TemplateResult } from 'lit';
-import type { AccountReport, ChargeEntry, Grant, LedgerEntry } from './engine';
+import type { AccountReport, ChargeEntry, Grant, LedgerEntry } from './credits';
 import {
   formatCredits, formatDate, formatMonth, formatMonthYear, formatShortDate, formatTokens, SOURCE_LABELS,
 } from './format';

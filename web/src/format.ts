@@ -1,7 +1,7 @@
 // Display formatting. Credit amounts come from the reports as exact decimal strings
 // ("1234.5678"); Intl.NumberFormat.format accepts such a string as an exact decimal (no binary
 // floating point on the way), so what is shown is exactly what the report says.
-import type { GrantSource } from './engine';
+import type { GrantSource } from './credits';
 
 export const locale: string = (typeof navigator !== 'undefined' && navigator.language) || 'en-US';
 
@@ -36,81 +36,83 @@ export function formatMoney(minor: number, currency: string): string {
 }
 
 // ---------- instants and offsets ----------
-
-/** "+08:00" → 480. */
-export function offsetMinutes(offset: string): number {
-  const sign = offset.startsWith('-') ? -1 : 1;
-  return sign * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6)));
-}
-
-/** 480 → "+08:00". */
-export function offsetFromMinutes(minutes: number): string {
-  const sign = minutes < 0 ? '-' : '+';
-  const m = Math.abs(minutes);
-  return `${sign}${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
-}
+// Offsets and days are the core's: a report says which offset (or zone) its dates are in, and an
+// instant is shown in an offset by Intl itself (an offset such as "+08:00" is an Intl time zone),
+// so nothing here adds minutes to instants or counts days.
 
 export function offsetLabel(offset: string): string {
   return offset === '+00:00' ? 'UTC' : `UTC${offset}`;
 }
 
-/** The browser's own UTC offset at an instant. */
-export function localOffsetAt(instant: string): string {
-  return offsetFromMinutes(-new Date(instant).getTimezoneOffset());
+type DateFields = Pick<Intl.DateTimeFormatOptions, 'year' | 'month' | 'day' | 'hour' | 'minute' | 'second'>;
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * One formatter per shape and zone ("+08:00" or "UTC"), made once: in the reader's locale, or
+ * (`fixed`) in en-US digits with a 24-hour clock, for values a form field reads back.
+ */
+function formatIn(fields: DateFields, timeZone: string, fixed = false): Intl.DateTimeFormat {
+  const key = `${fixed} ${timeZone} ${JSON.stringify(fields)}`;
+  let format = formats.get(key);
+  if (!format) {
+    format = fixed
+      ? new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', numberingSystem: 'latn', ...fields })
+      : new Intl.DateTimeFormat(locale, { timeZone, ...fields });
+    formats.set(key, format);
+  }
+  return format;
 }
 
-const dateTimeFormat = new Intl.DateTimeFormat(locale, {
-  timeZone: 'UTC', year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
-});
-const dateFormat = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', year: 'numeric', month: 'short', day: 'numeric' });
-const shortDateFormat = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', month: 'short', day: 'numeric' });
-const monthFormat = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', month: 'short' });
-const monthYearFormat = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', month: 'short', year: 'numeric' });
-
-/** Shifts an instant so that formatting it in UTC shows the wall clock of `offset`. */
-function shifted(instant: string, offset: string): Date {
-  return new Date(Date.parse(instant) + offsetMinutes(offset) * 60000);
-}
+const DATE_TIME: DateFields = { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' };
+const DATE: DateFields = { year: 'numeric', month: 'short', day: 'numeric' };
+const SHORT_DATE: DateFields = { month: 'short', day: 'numeric' };
 
 /** "2026-12-03T16:00:00Z" in "+08:00" → "Dec 4, 2026, 12:00 AM". */
 export function formatDateTime(instant: string, offset: string): string {
-  return dateTimeFormat.format(shifted(instant, offset));
+  return formatIn(DATE_TIME, offset).format(Date.parse(instant));
 }
 
 export function formatDate(instant: string, offset: string): string {
-  return dateFormat.format(shifted(instant, offset));
+  return formatIn(DATE, offset).format(Date.parse(instant));
 }
 
 export function formatShortDate(instant: string, offset: string): string {
-  return shortDateFormat.format(shifted(instant, offset));
+  return formatIn(SHORT_DATE, offset).format(Date.parse(instant));
 }
 
-/** A report date ("2026-11-30", already in the account's offset) → "Nov 30". */
+/** A report date ("2026-11-30", already in the report's offset or zone) → "Nov 30". */
 export function formatDay(date: string): string {
-  return shortDateFormat.format(new Date(`${date}T00:00:00Z`));
+  return formatIn(SHORT_DATE, 'UTC').format(Date.parse(`${date}T00:00:00Z`));
 }
 
 export function formatDayLong(date: string): string {
-  return dateFormat.format(new Date(`${date}T00:00:00Z`));
+  return formatIn(DATE, 'UTC').format(Date.parse(`${date}T00:00:00Z`));
 }
 
 export function formatMonth(instant: string, offset: string): string {
-  return monthFormat.format(shifted(instant, offset));
+  return formatIn({ month: 'short' }, offset).format(Date.parse(instant));
 }
 
 export function formatMonthYear(instant: string, offset: string): string {
-  return monthYearFormat.format(shifted(instant, offset));
+  return formatIn({ month: 'short', year: 'numeric' }, offset).format(Date.parse(instant));
+}
+
+/** The wall clock of an instant in an offset, "YYYY-MM-DDTHH:MM:SS" (a datetime-local value). */
+export function wallClock(instant: string, offset: string): string {
+  const parts = formatIn({ year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' },
+    offset, true).formatToParts(Date.parse(instant));
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('year')}-${part('month')}-${part('day')}T${part('hour')}:${part('minute')}:${part('second')}`;
 }
 
 /** The calendar date (YYYY-MM-DD) of an instant in an offset. */
 export function dateInOffset(instant: string, offset: string): string {
-  return shifted(instant, offset).toISOString().slice(0, 10);
+  return wallClock(instant, offset).slice(0, 10);
 }
 
-/** Midnight of a calendar date in an offset, as a UTC instant string. */
+/** Midnight of a calendar date in an offset, as an RFC 3339 instant the core reads. */
 export function midnightIn(date: string, offset: string): string {
-  const ms = Date.parse(`${date}T00:00:00Z`) - offsetMinutes(offset) * 60000;
-  return new Date(ms).toISOString().replace('.000Z', 'Z');
+  return `${date}T00:00:00${offset}`;
 }
 
 // ---------- words ----------

@@ -1,4 +1,4 @@
 // Entry point of the demo console. The components are also usable on their own:
-// import './components/ec-usage-panel' etc. and hand them a LedgerSession (see engine.ts).
+// import './components/ec-usage-panel' etc. and hand them a LedgerSession (see credits.ts).
 import './global.css';
 import './components/ec-console';

@@ -1,5 +1,5 @@
 // The console's state: the engine, the ledger shown, and the instant it is shown at.
-import { LEDGER_BYTES_MAX, LedgerSession, startEngine, type CreditEngine, type CreditError, type ReportQuery } from './engine';
+import { LEDGER_BYTES_MAX, LedgerSession, startEngine, type CreditEngine, type CreditError, type ReportQuery } from './credits';
 import { formatDate, formatDayLong, midnightIn } from './format';
 
 /** The built-in demo account and the instant its story is told at (web/public/demo/README.md). */

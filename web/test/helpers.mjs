@@ -119,9 +119,9 @@ export async function screenshot(page, name, fullPage = false) {
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage });
 }
 
-/** The engine the console uses, loaded in Node (engine-module.js names it). */
+/** The credit module the console uses (@easycoda/credits), loaded in Node. */
 export async function nodeEngine() {
-  const { createCreditEngine } = await import('../src/engine-module.js');
+  const { createCreditEngine } = await import('@easycoda/credits');
   return createCreditEngine();
 }
 
@@ -143,7 +143,9 @@ export async function reference(ledgerPath, args) {
     return { source: `native CLI (${path.relative(repoDir, cli)})`, report: JSON.parse(text) };
   }
   const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-  const query = { at: option('--at'), from: option('--from'), to: option('--to'), utc_offset: option('--utc-offset') };
+  const query = {
+    at: option('--at'), from: option('--from'), to: option('--to'), utc_offset: option('--utc-offset'), utc_offsets: option('--utc-offsets'),
+  };
   for (const key of Object.keys(query)) if (query[key] === undefined) delete query[key];
   const engine = await nodeEngine();
   const ledger = engine.load(fs.readFileSync(ledgerPath, 'utf8'));

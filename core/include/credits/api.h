@@ -26,11 +26,13 @@ class Account {
 public:
     explicit Account(Ledger ledger) : ledger_(std::move(ledger)) {}
 
-    // `utc_offset` (optional) draws the daily rows in another offset than the account's.
+    // `utc_offset` (optional) draws the daily rows in another offset than the
+    // account's; `utc_offsets` (optional, instead) in a zone whose offset
+    // changes: "+01:00,2026-03-29T01:00:00Z=+02:00,..." (credits/zone.h).
     Answer report(std::string_view at, std::string_view from = {}, std::string_view to = {},
-                  std::string_view utc_offset = {});
+                  std::string_view utc_offset = {}, std::string_view utc_offsets = {});
     Answer project(std::string_view project_id, std::string_view at, std::string_view from = {},
-                   std::string_view to = {}, std::string_view utc_offset = {});
+                   std::string_view to = {}, std::string_view utc_offset = {}, std::string_view utc_offsets = {});
     Answer forecast(std::string_view at);
 
     [[nodiscard]] const Ledger& ledger() const { return ledger_; }
@@ -48,7 +50,7 @@ public:
         std::uint64_t generation = 0;   // changes whenever `entries` may
     };
     ReportParts report_parts(std::string_view at, std::string_view from = {}, std::string_view to = {},
-                             std::string_view utc_offset = {});
+                             std::string_view utc_offset = {}, std::string_view utc_offsets = {});
     // The account's facts for a host page: id, offset, opening, projects.
     [[nodiscard]] std::string summary_json() const;
 

@@ -55,6 +55,10 @@ inline constexpr std::string_view duplicate_completion = "duplicate_completion";
 inline constexpr std::string_view completion_after_cancellation = "completion_after_cancellation";
 inline constexpr std::string_view usage_after_completion = "usage_after_completion";
 inline constexpr std::string_view invalid_query = "invalid_query";
+inline constexpr std::string_view invalid_utc_offsets = "invalid_utc_offsets";
+inline constexpr std::string_view utc_offsets_unsorted = "utc_offsets_unsorted";
+inline constexpr std::string_view utc_offsets_duplicate = "utc_offsets_duplicate";
+inline constexpr std::string_view too_many_utc_offsets = "too_many_utc_offsets";
 inline constexpr std::string_view out_of_memory = "out_of_memory";
 }  // namespace code
 

@@ -10,6 +10,7 @@
 #include "credits/engine.h"
 #include "credits/ledger.h"
 #include "credits/result.h"
+#include "credits/zone.h"
 
 namespace credits {
 
@@ -20,13 +21,19 @@ struct Query {
     std::int64_t from_ns = 0;
     std::int64_t to_ns = 0;
     bool to_inclusive = true;
-    int utc_offset_minutes = 0;  // the day boundaries of daily rows
+    int utc_offset_minutes = 0;  // the offset in force at `at` (the reports' "utc_offset")
+    // The day boundaries of daily rows: utc_offset_minutes without changes,
+    // unless the question gave utc_offsets (then echoed in the reports).
+    ZoneOffsets zone;
+    bool zone_given = false;
 };
 
-// Reads at (required), from, to and utc_offset (optional, empty = absent:
-// the account's opening, T inclusive, and the account's offset).
+// Reads at (required), from, to, utc_offset and utc_offsets (optional,
+// empty = absent: the account's opening, T inclusive, the account's offset;
+// at most one of the two offset parameters).
 Result<Query> make_query(const Ledger& ledger, std::string_view at, std::string_view from = {},
-                         std::string_view to = {}, std::string_view utc_offset = {});
+                         std::string_view to = {}, std::string_view utc_offset = {},
+                         std::string_view utc_offsets = {});
 
 // Usage figures (spec §2): every token of a record lands in exactly one.
 struct Figures {

@@ -2,7 +2,7 @@
 // opens the Usage panel), the project list, the project detail page and the Pricing page.
 import { LitElement, html, css, nothing, type TemplateResult } from 'lit';
 import { ConsoleStore } from '../store';
-import { formatDateTime, offsetLabel, offsetMinutes } from '../format';
+import { formatDateTime, offsetLabel, wallClock } from '../format';
 import { base } from './styles';
 import './ec-menu';
 import './ec-usage-panel';
@@ -242,7 +242,7 @@ export class EcConsole extends LitElement {
     const store = this.store;
     const session = store.session!;
     const offset = session.utcOffset;
-    const local = new Date(Date.parse(store.at) + offsetMinutes(offset) * 60000).toISOString().slice(0, 19);
+    const local = wallClock(store.at, offset);
     return html`<div class="asof">
       <span class="data-chip">${session.isDemo ? html`<span class="badge accent">Demo data</span>` : html`<span class="badge">${session.label}</span>`}</span>
       <label for="asof">As of</label>
@@ -258,7 +258,8 @@ export class EcConsole extends LitElement {
     const session = this.store.session;
     if (!value || !session) return;
     const seconds = value.length === 16 ? `${value}:00` : value;
-    const ms = Date.parse(`${seconds}Z`) - offsetMinutes(session.utcOffset) * 60000;
+    // The wall clock read in the account's offset: an RFC 3339 instant that Date.parse reads as is.
+    const ms = Date.parse(`${seconds}${session.utcOffset}`);
     if (Number.isNaN(ms) || ms < Date.parse(session.ledger.openedAt)) return;
     this.store.setAt(new Date(ms).toISOString().replace('.000Z', 'Z'));
   }

@@ -4,7 +4,7 @@ import { LitElement, html, css, type PropertyValues } from 'lit';
 import {
   BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip, type ChartDataset,
 } from 'chart.js';
-import type { DailyRow } from '../engine';
+import type { DailyRow } from '../credits';
 import { FREE_CATEGORIES, FREE_LABELS, formatCredits, formatDay, formatDayLong, formatTokens } from '../format';
 import { amount } from '../describe';
 import { base } from './styles';

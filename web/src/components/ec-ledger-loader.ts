@@ -1,7 +1,7 @@
 // "Load your own ledger": a file picker and a drop zone. The file is read in the page and handed
 // to the engine; nothing is sent anywhere. A rejected document lists every error the engine gave.
 import { LitElement, html, css, nothing } from 'lit';
-import type { CreditError } from '../engine';
+import type { CreditError } from '../credits';
 import { base } from './styles';
 
 export class EcLedgerLoader extends LitElement {

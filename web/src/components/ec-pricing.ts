@@ -2,8 +2,8 @@
 // Every figure comes from the engine (conversions and quotes); this element parses what the
 // user types and lays the answers out.
 import { LitElement, html, css, nothing, type TemplateResult } from 'lit';
-import type { CreditEngine, LedgerSession, QuoteInput, QuoteOption, QuoteReport } from '../engine';
-import { documentErrors } from '../engine';
+import type { CreditEngine, LedgerSession, QuoteInput, QuoteOption, QuoteReport } from '../credits';
+import { documentErrors } from '../credits';
 import { formatCredits, formatMoney, formatTokens } from '../format';
 import { amount } from '../describe';
 import { base } from './styles';

@@ -1,7 +1,7 @@
 // The project detail page ("More actions → Settings"): the project's credit usage in total, per
 // task and per session, with each session's status, charge and breakdown; filters and sorting.
 import { LitElement, html, css, nothing, type TemplateResult } from 'lit';
-import type { Figures, LedgerSession, ProjectReport, SessionRow, SessionStatus, TaskRow } from '../engine';
+import type { Figures, LedgerSession, ProjectReport, SessionRow, SessionStatus, TaskRow } from '../credits';
 import { FREE_CATEGORIES, FREE_LABELS, formatCredits, formatDateTime, formatTokens, offsetLabel } from '../format';
 import { amount, chargeEquation, chargePaidFrom, grantIndex, guard, type GrantIndex } from '../describe';
 import { resolveRange, type RangeKind } from '../store';

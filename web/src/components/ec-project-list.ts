@@ -1,7 +1,7 @@
 // The project list: one row per project of the ledger, with its credit usage and a
 // "More actions" menu whose "Settings" item opens the project detail page.
 import { LitElement, html, css, type TemplateResult } from 'lit';
-import type { LedgerSession } from '../engine';
+import type { LedgerSession } from '../credits';
 import { formatTokens } from '../format';
 import { amount, guard } from '../describe';
 import { base } from './styles';

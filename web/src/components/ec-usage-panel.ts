@@ -1,11 +1,11 @@
 // The resource usage panel (the "Usage" popup of the seed guide): balance by source, what
 // expires next, usage for a range, per project and per day, and the ledger that explains it.
 import { LitElement, html, css, nothing, type TemplateResult } from 'lit';
-import type { AccountReport, DailyRow, ForecastReport, Grant, LedgerEntry } from '../engine';
-import type { LedgerSession } from '../engine';
+import type { AccountReport, DailyRow, ForecastReport, Grant, LedgerEntry } from '../credits';
+import type { LedgerSession } from '../credits';
 import {
   FREE_CATEGORIES, FREE_LABELS, SOURCE_LABELS, formatCredits, formatDateTime, formatPercent, formatTokens,
-  localOffsetAt, offsetLabel,
+  offsetLabel,
 } from '../format';
 import {
   ENTRY_KIND_LABELS, amount, chargeEquation, chargePaidFrom, grantIndex, grantLabel, guard, ledgerSentence, type GrantIndex,
@@ -14,6 +14,7 @@ import { dailyCsv, download, ledgerCsv, projectsCsv } from '../csv';
 import { resolveRange, type RangeChoice, type RangeKind } from '../store';
 import { base } from './styles';
 import './ec-daily-chart';
+import { browserZone } from '../zone';
 
 type Tab = 'balance' | 'usage' | 'ledger';
 type DayZone = 'account' | 'utc' | 'local';
@@ -329,8 +330,13 @@ export class EcUsagePanel extends LitElement {
     if (resolved.error) return html`${head}<p class="muted" role="status">${resolved.error}</p>`;
     const report = session.account(resolved.query);
     const u = report.usage;
-    const zoneOffset = this.zone === 'account' ? session.utcOffset : this.zone === 'utc' ? '+00:00' : localOffsetAt(this.at);
-    const daily = session.dailyIn(zoneOffset, resolved.query);
+    // Local days follow the browser's zone through its changes of offset: the zone's offsets over
+    // the range go to the core, which cuts the days.
+    const local = browserZone();
+    const zone = this.zone === 'account' ? {} : this.zone === 'utc' ? { utc_offset: '+00:00' }
+      : { utc_offsets: local.offsetsBetween(resolved.query.from ?? session.ledger.openedAt, resolved.query.to ?? resolved.query.at) };
+    const zoneLabel = this.zone === 'account' ? offsetLabel(session.utcOffset) : this.zone === 'utc' ? 'UTC' : local.name;
+    const daily = session.dailyIn(zone, resolved.query);
     return html`
       ${head}
       <div class="stat-grid" data-testid="usage-figures">
@@ -360,14 +366,14 @@ export class EcUsagePanel extends LitElement {
         <div class="section-head">
           <h3 id="daily-h">Per day</h3>
           <div class="segmented" role="radiogroup" aria-label="Days cut in time zone">
-            ${([['account', `Account (${offsetLabel(session.utcOffset)})`], ['utc', 'UTC'], ['local', `Local (${offsetLabel(localOffsetAt(this.at))})`]] as [DayZone, string][])
+            ${([['account', `Account (${offsetLabel(session.utcOffset)})`], ['utc', 'UTC'], ['local', `Local (${local.name})`]] as [DayZone, string][])
               .map(([zone, label]) => html`<button role="radio" aria-checked=${String(this.zone === zone)} data-zone=${zone}
                 @click=${() => { this.zone = zone; }}>${label}</button>`)}
           </div>
-          <button @click=${() => download(`usage-daily-${session.accountId}.csv`, dailyCsv(daily, zoneOffset))} data-testid="export-daily">Export CSV</button>
+          <button @click=${() => download(`usage-daily-${session.accountId}.csv`, dailyCsv(daily, zoneLabel))} data-testid="export-daily">Export CSV</button>
         </div>
-        <ec-daily-chart .rows=${daily} caption=${`Usage per day in ${offsetLabel(zoneOffset)}`}></ec-daily-chart>
-        ${this.renderDailyTotals(daily, zoneOffset)}
+        <ec-daily-chart .rows=${daily} caption=${`Usage per day in ${zoneLabel}`} data-zone-label=${zoneLabel}></ec-daily-chart>
+        ${this.renderDailyTotals(daily, zoneLabel)}
       </section>
       <section aria-labelledby="projects-h">
         <div class="section-head">
@@ -397,12 +403,12 @@ export class EcUsagePanel extends LitElement {
     `;
   }
 
-  private renderDailyTotals(daily: DailyRow[], offset: string) {
+  private renderDailyTotals(daily: DailyRow[], zoneLabel: string) {
     // The rows are the engine's; this line only adds them up to show that no day was lost.
     const charged = daily.reduce((s, d) => s + d.charged_tokens, 0);
     const total = daily.reduce((s, d) => s + d.total_tokens, 0);
     return html`<p class="totals-line" data-testid="daily-totals" data-charged=${String(charged)} data-total=${String(total)}>
-      ${formatTokens(daily.length)} days in ${offsetLabel(offset)} · sum of days: ${formatTokens(charged)} tokens charged, ${formatTokens(total)} tokens in all</p>`;
+      ${formatTokens(daily.length)} days in ${zoneLabel} · sum of days: ${formatTokens(charged)} tokens charged, ${formatTokens(total)} tokens in all</p>`;
   }
 
   // ---------- ledger ----------

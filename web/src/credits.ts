@@ -1,21 +1,22 @@
-// The console's only door to the credit engine. Everything that touches the engine (loading a
-// ledger, asking for a report, a quote or a conversion) goes through this file, so swapping the
-// mock for the WebAssembly module is one line in engine-module.js.
+// The console's side of the credit module (@easycoda/credits, the WebAssembly build of the C++
+// core in wasm/): it starts the module's engine, loads ledgers into it and keeps the answers asked
+// of each. Components import the module's types from here and go through LedgerSession, so the
+// console has one door to the core.
 //
-// Nothing here computes a rule: it asks the engine and caches its answers.
-import { createCreditEngine } from './engine-module.js';
+// Nothing here computes a rule: it asks the core and caches its answers.
+import { createCreditEngine } from '@easycoda/credits';
 import type {
   AccountReport, CreditEngine, CreditError, DailyRow, ForecastReport, Ledger, ProjectReport,
   QuoteInput, QuoteReport, ReportQuery,
-} from '../../wasm/credits';
+} from '@easycoda/credits';
 
 export type {
   AccountReport, Allocation, ChargeEntry, CreditEngine, CreditError, DailyRow, Figures,
   ForecastReport, Grant, GrantSource, LedgerEntry, ProjectReport, ProjectRow, QuoteInput,
-  QuoteOption, QuoteReport, ReportQuery, SessionRow, SessionStatus, TaskRow, Catalog,
-} from '../../wasm/credits';
+  QuoteOption, QuoteReport, ReportQuery, SessionRow, SessionStatus, TaskRow, Catalog, UtcOffsetChange,
+} from '@easycoda/credits';
 
-/** The largest ledger file the console accepts (a bound, not a rule of the engine). */
+/** The largest ledger file the console accepts (a bound of the page, not a rule of the core). */
 export const LEDGER_BYTES_MAX = 64 * 1024 * 1024;
 
 export async function startEngine(): Promise<CreditEngine> {
@@ -79,10 +80,13 @@ export class LedgerSession {
     return this.memo(`forecast ${at}`, () => this.ledger.forecast({ at }));
   }
 
-  /** The daily rows of the account report with the days cut in another UTC offset (the engine's). */
-  dailyIn(offset: string, query: ReportQuery): DailyRow[] {
-    if (offset === this.utcOffset) return this.account(query).daily;
-    return this.account({ ...query, utc_offset: offset }).daily;
+  /**
+   * The daily rows of the account report with the days cut in another zone: one offset
+   * (`utc_offset`) or a zone's offsets over time (`utc_offsets`); the core cuts the days.
+   */
+  dailyIn(zone: Pick<ReportQuery, 'utc_offset' | 'utc_offsets'>, query: ReportQuery): DailyRow[] {
+    if (zone.utc_offset === undefined && zone.utc_offsets === undefined) return this.account(query).daily;
+    return this.account({ ...query, ...zone }).daily;
   }
 
   quote(input: QuoteInput): QuoteReport {
