@@ -113,12 +113,32 @@ export interface AccountReport extends ReportHeader {
   expires_next: null | { expires_at: string; remaining_tokens: number; remaining_credits: string; grant_ids: string[] };
   grants: Grant[];
   failed_billings: { id: string; at: string; plan: string; period_start: string; period_end: string }[];
+  billing_period: BillingPeriod;
   usage: Figures;
   projects: ProjectRow[];
   daily: DailyRow[];
   ledger: LedgerEntry[];
   duplicates_ignored: number;
   events_after_at: number;
+}
+
+/**
+ * "This period" at T: the billing period of the active plan grants whose period has begun (the
+ * latest-starting one's bounds), else the calendar month of T in the account's utc_offset; with
+ * the low-balance warning's basis (those plan grants, else every active grant that granted tokens).
+ */
+export interface BillingPeriod {
+  basis: "plan" | "calendar_month";
+  start: string;
+  /** Exclusive. */
+  end: string;
+  /** The usage range's start for "This period": max(start, the opening), never after T. */
+  usage_from: string;
+  grant_ids: string[];
+  granted_tokens: number; granted_credits: string;
+  used_tokens: number; used_credits: string;
+  /** floor(used × 10000 / granted); null when nothing is granted. */
+  used_bp: number | null;
 }
 
 export type SessionStatus = "completed" | "cancelled" | "in_progress";
@@ -223,10 +243,29 @@ export interface ForecastReport {
   window_end: string;
   window_charged_tokens: number; window_charged_credits: string;
   window_seconds: number;
+  /** Rounded down; at most 2^53 − 1 (a window shorter than a day saturates). */
   rate_tokens_per_day: number;
+  rate_credits_per_day: string;
   balance_tokens: number; balance_credits: string;
   runs_out_at: string | null;
   grants: { id: string; source: GrantSource; expires_at: string; remaining_tokens: number; remaining_credits: string; likely_unused_tokens: number; likely_unused_credits: string }[];
+  /** The sum of grants[].likely_unused_tokens. */
+  likely_unused_tokens: number; likely_unused_credits: string;
+  /** The account report's expires_next instant and what of it is likely to go unused; null when nothing expires. */
+  next_expiry: null | { expires_at: string; likely_unused_tokens: number; likely_unused_credits: string };
+  /**
+   * The Pricing calculator's "Replay my last 30 days": the agent_chat tokens of the sessions
+   * charged in the forecast's window (output + input_cache_miss = window_charged_tokens), ready
+   * for quote() as {output_tokens, input_tokens, cache_hit_rate_bp}.
+   */
+  replay: {
+    output_tokens: number; output_credits: string;
+    input_cache_miss_tokens: number; input_cache_miss_credits: string;
+    input_cache_hit_tokens: number; input_cache_hit_credits: string;
+    input_tokens: number; input_credits: string;
+    /** floor(hit × 10000 / input), exact; 0 when there is no input. */
+    cache_hit_rate_bp: number;
+  };
 }
 
 /** A question about a loaded ledger: instants are RFC 3339 strings. */

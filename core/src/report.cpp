@@ -5,6 +5,7 @@
 #include <cassert>
 #include <map>
 
+#include "credits/billing_period.h"
 #include "credits/json_writer.h"
 
 namespace credits {
@@ -336,6 +337,7 @@ std::string account_report_json(const Ledger& ledger, const State& state, const 
         w.instant("period_start", billing.period_start_ns).instant("period_end", billing.period_end_ns).end_object();
     }
     w.end_array();
+    write_billing_period(w, ledger, state);
 
     Figures total;
     std::vector<Figures> per_project(ledger.projects.size());

@@ -5,11 +5,15 @@
 //           the whole account report including its ledger[] of every charge)
 //   rerun   Account::report again on the same account, same instant, another range
 //   quote   Engine::quote, each call timed, median of the calls
+//   forecast  Account::forecast on a generated ledger of N grants that expire an
+//           hour apart and are drained slowly (every expiry is a step of the
+//           simulation: the worst case for the forecast's cost)
 // Prints one JSON object on stdout; scripts/bench reads it. Not a test: ctest
 // does not run it.
 //
 //   credits_bench --ledger FILE --at T --from T --to T [--runs N] [--quote-calls N]
 //   credits_bench --quote-only [--quote-calls N]
+//   credits_bench --forecast-grants N [--runs N]
 #include <malloc.h>
 #include <sys/resource.h>
 
@@ -75,6 +79,66 @@ int fail(const std::string& message) {
     return 1;
 }
 
+constexpr const char* forecast_at = "2026-03-01T00:00:00Z";
+
+// A ledger of `grants` promotions of 1 credit, the k-th expiring k hours after
+// forecast_at, and a charge of 1 token a second over the 30 days before it.
+std::string forecast_ledger(int grants) {
+    std::string text = R"({"format":"easycoda.ledger/1","account":{"id":"acct_bench"},)"
+                       R"("projects":[{"id":"p1","name":"Bench"}],"events":[)"
+                       R"({"id":"open","type":"account_opened","at":"2026-01-01T00:00:00Z"},)"
+                       R"({"id":"buy","type":"credits_purchased","at":"2026-01-01T01:00:00Z","credits":300},)"
+                       R"({"id":"u1","type":"usage","at":"2026-02-15T00:00:00Z","project_id":"p1","task_id":"t1",)"
+                       R"("session_id":"s1","service":"agent_chat","tokens":{"output":2592000}},)"
+                       R"({"id":"c1","type":"session_completed","at":"2026-02-15T00:00:00Z","project_id":"p1",)"
+                       R"("task_id":"t1","session_id":"s1"})";
+    const std::int64_t at_s = 1772323200;  // forecast_at in seconds since the epoch
+    for (int k = 0; k < grants; ++k) {
+        const std::int64_t expires_s = at_s + std::int64_t{k + 1} * 3600;
+        const std::int64_t days = expires_s / 86400, rest = expires_s % 86400;
+        // Civil date from days since the epoch (Howard Hinnant's algorithm).
+        const std::int64_t z = days + 719468, era = z / 146097, doe = z - era * 146097;
+        const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+        const std::int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9, y = yoe + era * 400 + (m <= 2);
+        char event[200];
+        std::snprintf(event, sizeof event,
+                      R"(,{"id":"g%d","type":"credits_granted","at":"2026-02-20T00:00:00Z","credits":1,)"
+                      R"("expires_at":"%04lld-%02lld-%02lldT%02lld:00:00Z"})",
+                      k, static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
+                      static_cast<long long>(rest / 3600));
+        text += event;
+    }
+    return text + "]}";
+}
+
+int forecast_bench(const credits::Engine& engine, int grants, int runs) {
+    const std::string text = forecast_ledger(grants);
+    std::string errors;
+    std::optional<credits::Account> account = engine.load(text, &errors);
+    if (!account) return fail("the forecast ledger was rejected: " + errors.substr(0, 2000));
+    std::vector<double> ms;
+    std::string hash;
+    std::size_t bytes = 0;
+    for (int run = 0; run <= runs; ++run) {
+        // A new instant each run (1 ns apart) so no cached state is reused.
+        const std::string at = "2026-03-01T00:00:00." + std::to_string(100000000 + run) + "Z";
+        const auto t = Clock::now();
+        const credits::Answer answer = account->forecast(run == 0 ? std::string(forecast_at) : at);
+        const double elapsed = ms_since(t);
+        if (!answer.ok) return fail("forecast failed: " + answer.json.substr(0, 2000));
+        if (run > 0) ms.push_back(elapsed);
+        if (run == 0) {
+            hash = fnv1a(answer.json);
+            bytes = answer.json.size();
+        }
+    }
+    std::printf("{\"forecast_grants\":%d,\"forecast_ms_median\":%.4f,\"forecast_ms\":%s,\"forecast_bytes\":%zu,"
+                "\"forecast_fnv\":\"%s\"}\n",
+                grants, median(ms), json_list(ms).c_str(), bytes, hash.c_str());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -82,6 +146,7 @@ int main(int argc, char** argv) {
     int runs = 5;
     int quote_calls = 10000;
     bool quote_only = false;
+    int forecast_grants = 0;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
         const auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -92,6 +157,7 @@ int main(int argc, char** argv) {
         else if (arg == "--runs") runs = std::stoi(next());
         else if (arg == "--quote-calls") quote_calls = std::stoi(next());
         else if (arg == "--quote-only") quote_only = true;
+        else if (arg == "--forecast-grants") forecast_grants = std::stoi(next());
         else return fail("unknown argument " + std::string(arg));
     }
 #if defined(__GLIBC__)
@@ -102,6 +168,8 @@ int main(int argc, char** argv) {
     mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
 #endif
     const credits::Engine engine = credits::Engine::with_defaults();
+
+    if (forecast_grants > 0) return forecast_bench(engine, forecast_grants, runs);
 
     if (quote_only) {
         // Same input as the WASM runs: a heavy month on every plan.

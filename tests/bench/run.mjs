@@ -79,6 +79,8 @@ for (const d of documents) {
   };
 }
 const nativeQuote = runJson(nativeBench, ['--quote-only', '--quote-calls', '10000']);
+// The forecast's worst case: 10^5 grants, each expiry a step of the simulation (native only).
+const nativeForecast = runJson(nativeBench, ['--forecast-grants', '100000', '--runs', quick ? '1' : '5']);
 for (const d of documents) {
   log(`WASM under Node ${d.label}`);
   const r = runJson(process.execPath, ['tests/bench/bench-node.mjs', '--runs', String(d.runs),
@@ -230,6 +232,7 @@ const single = [
   '| figure | value |',
   '| --- | ---: |',
   `| quote() median of 10,000 calls: native Engine::quote / WASM in Node / WASM in Chromium | ${f1(quotes.native)} / ${f1(quotes.node)} / ${f1(quotes.chromium)} µs |`,
+  `| forecast on a ledger of ${nativeForecast.forecast_grants.toLocaleString('en-US')} grants expiring an hour apart (answer ${(nativeForecast.forecast_bytes / 1e6).toFixed(1)} MB): native Account::forecast, median | ${f1(nativeForecast.forecast_ms_median)} ms |`,
   `| credits_core.wasm, raw / gzip -9 (KB = 1000 bytes) | ${kb(sizes.wasm)} / ${kb(sizes.wasmGz)} |`,
   `| glue (credits_core.mjs + credits.js), raw / gzip -9 | ${kb(sizes.glue)} / ${kb(sizes.glueGz)} |`,
   `| .wasm + glue, gzip -9 | ${kb(sizes.totalGz)} |`,

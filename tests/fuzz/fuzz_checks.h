@@ -303,9 +303,27 @@ inline void check_account(credits::Account& account) {
         const OJson f = parse_output(forecast.json, "the forecast");
         check_amounts(f);
         FZ_CHECK(member_int(f, "balance_tokens") == member_int(r, "balance_tokens"), "forecast balance = report balance");
-        if (member_int(r, "balance_tokens") <= 0) FZ_CHECK(f.at("runs_out_at") == at, "runs out now when nothing is left");
-        for (const OJson& g : f.at("grants"))
+        if (member_int(r, "balance_tokens") <= 0) {
+            // T rounded up to the second (null only in the last second before 2200).
+            const std::int64_t up = (instants[i] + credits::nanos_per_second - 1) / credits::nanos_per_second *
+                                    credits::nanos_per_second;
+            FZ_CHECK(up >= credits::instant_end_ns ? f.at("runs_out_at").is_null()
+                                                   : f.at("runs_out_at") == credits::format_instant(up),
+                     "runs out now (T rounded up to the second) when nothing is left");
+        }
+        std::int64_t likely_unused = 0;
+        for (const OJson& g : f.at("grants")) {
             FZ_CHECK(member_int(g, "likely_unused_tokens") <= member_int(g, "remaining_tokens"), "likely unused <= remaining");
+            likely_unused += member_int(g, "likely_unused_tokens");
+        }
+        FZ_CHECK(member_int(f, "likely_unused_tokens") == likely_unused, "the likely-unused total adds up the grants");
+        const OJson& replay = f.at("replay");
+        FZ_CHECK(member_int(replay, "output_tokens") + member_int(replay, "input_cache_miss_tokens") ==
+                     member_int(f, "window_charged_tokens"),
+                 "the replay's output + cache-miss tokens are the window's charged tokens");
+        FZ_CHECK(member_int(replay, "input_tokens") ==
+                     member_int(replay, "input_cache_miss_tokens") + member_int(replay, "input_cache_hit_tokens"),
+                 "the replay's input is its cache misses and hits");
 
         if (i + 1 == instants.size() || i == 1) {
             std::size_t checked = 0;

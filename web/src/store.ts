@@ -1,6 +1,6 @@
 // The console's state: the engine, the ledger shown, and the instant it is shown at.
 import { LEDGER_BYTES_MAX, LedgerSession, startEngine, type CreditEngine, type CreditError, type ReportQuery } from './credits';
-import { dateInOffset, formatDate, formatDayLong, midnightIn } from './format';
+import { formatDate, formatDayLong, midnightIn } from './format';
 
 /** The built-in demo account and the instant its story is told at (web/public/demo/README.md). */
 export const DEMO_LEDGER_URL = 'demo/ledger.json';
@@ -121,8 +121,8 @@ export interface ResolvedRange {
 const DAY_MS = 86400000;
 
 /**
- * Turns a range choice into a report question. "This period" is the billing period of the
- * active plan grant at T (from the report), else the calendar month of T in the account's offset.
+ * Turns a range choice into a report question. "This period" is the report's billing_period
+ * (the core's: the active plan's billing period at T, else the calendar month of T).
  */
 export function resolveRange(session: LedgerSession, at: string, choice: RangeChoice): ResolvedRange {
   const offset = session.utcOffset;
@@ -137,12 +137,10 @@ export function resolveRange(session: LedgerSession, at: string, choice: RangeCh
       return { query: { at, from: maxInstant(from, session.ledger.openedAt) }, label: describe(from, at) };
     }
     case 'period': {
-      const report = session.account({ at });
-      const plan = report.grants.filter((g) => g.source === 'plan' && g.active && g.period_start)
-        .sort((a, b) => Date.parse(b.granted_at) - Date.parse(a.granted_at))[0];
-      const from = plan?.period_start ?? midnightIn(`${dateInOffset(at, offset).slice(0, 8)}01`, offset);
-      const start = maxInstant(from, session.ledger.openedAt);
-      return { query: { at, from: start }, label: `${plan ? 'Plan period' : 'This month'}: ${describe(start, at)}` };
+      // The core decides the period (the plan's billing period, else the calendar month).
+      const period = session.account({ at }).billing_period;
+      const start = period.usage_from;
+      return { query: { at, from: start }, label: `${period.basis === 'plan' ? 'Plan period' : 'This month'}: ${describe(start, at)}` };
     }
     case 'custom': {
       if (!choice.from || !choice.to) return { query: { at }, label: '', error: 'Choose both dates.' };

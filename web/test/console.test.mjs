@@ -220,6 +220,13 @@ test('the demo figures equal the reference report for the same instant', async (
   if (ref.expires_next) {
     await assertAmount(page.locator('[data-testid=expires-next] .callout-title'), ref.expires_next.remaining_tokens,
       ref.expires_next.remaining_credits, 'expires next');
+    // What will likely go unused then is the core's sum (the forecast's next_expiry), not the page's.
+    const { report: forecast } = await reference(demoLedgerPath, ['forecast', '--at', DEMO_AT]);
+    assert.equal(forecast.next_expiry.expires_at, ref.expires_next.expires_at);
+    const likely = await amountOf(page.locator('[data-testid=likely-unused]'));
+    assert.equal(likely.tokens, forecast.next_expiry.likely_unused_tokens, 'likely unused at the next expiry: tokens');
+    assert.equal(likely.text, `${fmtCredits(forecast.next_expiry.likely_unused_credits)} credits`, 'likely unused: credits shown');
+    assert.ok((await page.locator('[data-testid=expires-next]').textContent()).includes(`about ${fmtCredits(forecast.rate_credits_per_day)} credits a day`));
   }
   for (const g of ref.grants.filter((grant) => grant.active && grant.remaining_tokens > 0)) {
     const row = page.locator(`[data-testid=grants] tr[data-grant="${g.id}"]`);
@@ -227,8 +234,14 @@ test('the demo figures equal the reference report for the same instant', async (
   }
 
   await page.getByRole('tab', { name: 'Usage' }).click();
-  await page.locator('[data-range=all]').click();
   const figures = page.locator('[data-testid=usage-figures]');
+  // "This period" (the default range) is the core's billing_period: the usage from its usage_from.
+  assert.equal(ref.billing_period.basis, 'plan');
+  const { report: period } = await reference(demoLedgerPath, ['report', '--at', DEMO_AT, '--from', ref.billing_period.usage_from]);
+  await assertAmount(figures.locator('[data-figure=charged]'), period.usage.charged_tokens, period.usage.charged_credits, 'this period charged');
+  await assertAmount(figures.locator('[data-figure=total]'), period.usage.total_tokens, period.usage.total_credits, 'this period total');
+  assert.match(await page.locator('[data-testid=range-label]').textContent(), /^\s*Plan period: Nov 5, 2026 – Dec 1, 2026\s*$/);
+  await page.locator('[data-range=all]').click();
   await assertAmount(figures.locator('[data-figure=charged]'), ref.usage.charged_tokens, ref.usage.charged_credits, 'charged');
   for (const c of ['cache_hit', 'summarization', 'other_service', 'cancelled', 'pending']) {
     await assertAmount(figures.locator(`[data-figure=${c}]`), ref.usage.free[`${c}_tokens`], ref.usage.free[`${c}_credits`], `free ${c}`);
@@ -273,9 +286,10 @@ test('the demo figures equal the reference report for the same instant', async (
 
 test('a low-balance threshold the user sets shows a warning, and is remembered', async () => {
   const { report: ref } = await referenceAccountReport(demoLedgerPath, DEMO_AT);
-  const plan = ref.grants.find((g) => g.source === 'plan' && g.active);
-  const usedPercent = (plan.used_tokens * 100) / plan.granted_tokens; // 105.85 of 2,000 credits: about 5.3%
-  assert.ok(usedPercent > 5 && usedPercent < 10);
+  // The basis and the used share are the core's billing_period: 105.85 of 2,000 plan credits, 5.29%.
+  const period = ref.billing_period;
+  assert.equal(period.basis, 'plan');
+  assert.ok(period.used_bp >= 500 && period.used_bp < 1000, `used ${period.used_bp} bp`);
   const { page, collect, context } = await openPage(browser, origin);
   await gotoConsole(page, origin);
   await openUsage(page);
@@ -283,6 +297,9 @@ test('a low-balance threshold the user sets shows a warning, and is remembered',
   await page.locator('[data-testid=threshold]').selectOption('5');
   await page.locator('[data-testid=low-balance]').waitFor();
   assert.match(await page.locator('[data-testid=low-balance]').textContent(), /used 5% of this period's plan credits/);
+  assert.equal(Number(await page.locator('[data-testid=low-balance]').getAttribute('data-used-bp')), period.used_bp);
+  assert.ok((await page.locator('[data-testid=low-balance]').textContent())
+    .includes(`${fmtTokens(period.used_tokens)} of ${fmtTokens(period.granted_tokens)} tokens are used`));
   await gotoConsole(page, origin);
   await openUsage(page);
   assert.equal(await page.locator('[data-testid=threshold]').inputValue(), '5');
@@ -495,8 +512,21 @@ test('the calculator marks the cheapest option for hand-worked inputs', async ()
   // Presets and replay fill the fields.
   await page.locator('[data-preset=heavy]').click();
   assert.equal(await page.locator('[data-testid=calc-output]').inputValue(), '20000000');
+  // Replay: the core's replay inputs of the demo ledger's forecast window, as they are.
+  const { report: forecast } = await reference(demoLedgerPath, ['forecast', '--at', DEMO_AT]);
+  const replay = forecast.replay;
+  assert.equal(replay.output_tokens + replay.input_cache_miss_tokens, forecast.window_charged_tokens);
   await page.locator('[data-preset=replay]').click();
-  assert.match(await page.locator('[data-testid=calc-output]').inputValue(), /^\d+$/);
+  assert.equal(await page.locator('[data-testid=calc-output]').inputValue(), String(replay.output_tokens));
+  assert.equal(await page.locator('[data-testid=calc-input]').inputValue(), String(replay.input_tokens));
+  const bp = replay.cache_hit_rate_bp;
+  assert.equal(await page.locator('[data-testid=calc-rate]').inputValue(),
+    `${Math.floor(bp / 100)}${bp % 100 ? `.${String(bp % 100).padStart(2, '0').replace(/0$/, '')}` : ''}`);
+  // The page's quote is the core's quote of exactly those inputs.
+  const quote = (await nodeEngine()).quote({ output_tokens: replay.output_tokens, input_tokens: replay.input_tokens, cache_hit_rate_bp: bp });
+  assert.ok(quote.needed_tokens >= forecast.window_charged_tokens);
+  assert.equal(await page.locator('tr[data-recommended=true]').getAttribute('data-option'), quote.recommended);
+  assert.ok((await page.locator('[data-testid=quote-summary]').textContent()).includes(`${fmtTokens(quote.needed_tokens)} tokens`));
   await assertClean(collect, 'calculator');
   await context.close();
 });

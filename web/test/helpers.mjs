@@ -134,7 +134,7 @@ export function nativeCli() {
 /**
  * The reference answer for a ledger file: the native CLI's JSON when it is built (the figures the
  * page shows must equal the server's), else the engine module run in Node (the same WebAssembly).
- * `args` are the CLI's: ['report', '--at', T] or ['project', ID, '--at', T].
+ * `args` are the CLI's: ['report', '--at', T], ['project', ID, '--at', T] or ['forecast', '--at', T].
  */
 export async function reference(ledgerPath, args) {
   const cli = nativeCli();
@@ -150,7 +150,8 @@ export async function reference(ledgerPath, args) {
   const engine = await nodeEngine();
   const ledger = engine.load(fs.readFileSync(ledgerPath, 'utf8'));
   try {
-    const text = args[0] === 'project' ? ledger.projectJson(args[1], query) : ledger.reportJson(query);
+    const text = args[0] === 'project' ? ledger.projectJson(args[1], query)
+      : args[0] === 'forecast' ? ledger.forecastJson({ at: query.at }) : ledger.reportJson(query);
     return { source: 'engine module in Node', report: JSON.parse(text) };
   } finally {
     ledger.delete();

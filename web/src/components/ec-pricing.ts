@@ -16,7 +16,13 @@ export const PRESETS: Preset[] = [
   { id: 'heavy', label: 'Heavy', hint: 'a team, agents running all day', output: '20000000', input: '300000000', rate: '90' },
 ];
 
-const DAY_MS = 86400000;
+/** 9091 bp → "90.91" (the rate field's text): a display of the core's integer. */
+function basisPointsAsPercent(bp: number): string {
+  const text = String(bp).padStart(3, '0');
+  const whole = text.slice(0, -2).replace(/^0+(?=\d)/, '');
+  const fraction = text.slice(-2).replace(/0+$/, '');
+  return fraction ? `${whole}.${fraction}` : whole;
+}
 
 /** "12,000,000", "12 000 000", "12M", "1.5k" → 12000000 / 1500; null when not a whole count. */
 export function parseTokenCount(text: string): number | null {
@@ -273,26 +279,17 @@ export class EcPricing extends LitElement {
     this.preset = p.id;
   }
 
-  /** Fills the calculator from the loaded ledger's last 30 days (charges and cache hits). */
+  /**
+   * Fills the calculator with the core's replay of the forecast window (the last 30 days,
+   * clipped at the opening): the sessions charged in it, with their cache hits.
+   */
   private replay(): void {
     const session = this.session;
     if (!session || !this.at) return;
-    const from = new Date(Math.max(Date.parse(this.at) - 30 * DAY_MS, Date.parse(session.ledger.openedAt))).toISOString();
-    const report = session.account({ at: this.at, from: from.replace('.000Z', 'Z') });
-    let output = 0;
-    let miss = 0;
-    for (const e of report.ledger) {
-      if (e.kind === 'charge' && Date.parse(e.at) >= Date.parse(from)) {
-        output += e.output_tokens;
-        miss += e.input_cache_miss_tokens;
-      }
-    }
-    const hit = report.usage.free.cache_hit_tokens;
-    const inputTotal = miss + hit;
-    const bp = inputTotal === 0 ? 0 : Math.floor((hit * 10000) / inputTotal);
-    this.outputText = String(output);
-    this.inputText = String(inputTotal);
-    this.rateText = `${Math.floor(bp / 100)}${bp % 100 ? `.${String(bp % 100).padStart(2, '0')}` : ''}`;
+    const { replay } = session.forecast(this.at);
+    this.outputText = String(replay.output_tokens);
+    this.inputText = String(replay.input_tokens);
+    this.rateText = basisPointsAsPercent(replay.cache_hit_rate_bp);
     this.preset = 'replay';
   }
 

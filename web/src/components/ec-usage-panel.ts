@@ -187,7 +187,7 @@ export class EcUsagePanel extends LitElement {
           </div>
         </div>` : nothing}
       ${this.renderThresholdWarning(report, index)}
-      ${this.renderExpiry(report, forecast, index, session)}
+      ${this.renderExpiry(report, forecast, index)}
       ${report.failed_billings.map((b) => html`
         <div class="callout warning" data-testid="failed-billing">
           <span class="icon-dot"></span>
@@ -228,11 +228,11 @@ export class EcUsagePanel extends LitElement {
     `;
   }
 
-  private renderExpiry(report: AccountReport, forecast: ForecastReport, index: GrantIndex, session: LedgerSession) {
+  private renderExpiry(report: AccountReport, forecast: ForecastReport, index: GrantIndex) {
     const next = report.expires_next;
     if (!next) return nothing;
-    const likely = forecast.grants.filter((g) => next.grant_ids.includes(g.id));
-    const likelyTokens = likely.reduce((sum, g) => sum + g.likely_unused_tokens, 0);
+    // The core's sum for the same instant as expires_next (both: the earliest expiry after T).
+    const likely = forecast.next_expiry?.expires_at === next.expires_at ? forecast.next_expiry : null;
     const names = next.grant_ids.map((id) => {
       const g = index.byId.get(id);
       return g ? grantLabel(g, index) : id;
@@ -246,8 +246,8 @@ export class EcUsagePanel extends LitElement {
             <span class="muted small">(${offsetLabel(report.utc_offset)})</span>
           </div>
           <p class="muted">${names}.
-            ${likely.length ? html`At the pace of the last 30 days (about ${formatCredits(session.engine.tokensToCredits(forecast.rate_tokens_per_day))} credits a day),
-              <strong data-testid="likely-unused">${amount(likelyTokens, session.engine.tokensToCredits(likelyTokens), true)}</strong>
+            ${likely ? html`At the pace of the last 30 days (about ${formatCredits(forecast.rate_credits_per_day)} credits a day),
+              <strong data-testid="likely-unused">${amount(likely.likely_unused_tokens, likely.likely_unused_credits, true)}</strong>
               will likely expire unused.` : nothing}
           </p>
         </div>
@@ -255,18 +255,16 @@ export class EcUsagePanel extends LitElement {
   }
 
   private renderThresholdWarning(report: AccountReport, index: GrantIndex) {
-    if (this.threshold === 0) return nothing;
-    const plans = report.grants.filter((g) => g.source === 'plan' && g.active);
-    const basis = plans.length ? plans : report.grants.filter((g) => g.active && g.granted_tokens > 0);
-    const granted = basis.reduce((s, g) => s + g.granted_tokens, 0);
-    const used = basis.reduce((s, g) => s + g.used_tokens, 0);
-    if (granted === 0 || used * 100 < granted * this.threshold) return nothing;
-    const what = plans.length ? `of this period's plan credits (${plans.map((g) => grantLabel(g, index)).join(', ')})` : 'of your active credits';
+    const period = report.billing_period;
+    // The basis and its used share are the core's; only the user's threshold is compared here.
+    if (this.threshold === 0 || period.used_bp === null || period.used_bp < this.threshold * 100) return nothing;
+    const grants = period.grant_ids.map((id) => index.byId.get(id)).filter((g): g is Grant => g !== undefined);
+    const what = period.basis === 'plan' ? `of this period's plan credits (${grants.map((g) => grantLabel(g, index)).join(', ')})` : 'of your active credits';
     return html`
-      <div class="callout warning" role="status" data-testid="low-balance">
+      <div class="callout warning" role="status" data-testid="low-balance" data-used-bp=${String(period.used_bp)}>
         <span class="icon-dot"></span>
-        <div><span class="callout-title">Low balance: you have used ${formatPercent(used / granted)} ${what}.</span>
-          ${formatTokens(used)} of ${formatTokens(granted)} tokens are used; your warning is set at ${this.threshold}%.</div>
+        <div><span class="callout-title">Low balance: you have used ${formatPercent(period.used_bp / 10000)} ${what}.</span>
+          ${formatTokens(period.used_tokens)} of ${formatTokens(period.granted_tokens)} tokens are used; your warning is set at ${this.threshold}%.</div>
       </div>`;
   }
 
