@@ -132,6 +132,17 @@ public:
         return last_.keep(guarded([&] { return account_->project(id, at, from, to, utc_offset); }));
     }
     bool forecast(const std::string& at) { return last_.keep(guarded([&] { return account_->forecast(at); })); }
+    // The account report without ledger[], and that array a page at a time
+    // (api.h): a page showing a few entries does not decode them all.
+    bool reportSummary(const std::string& at, const std::string& from, const std::string& to, const std::string& utc_offset) {
+        return last_.keep(guarded([&] { return account_->report_summary(at, from, to, utc_offset); }));
+    }
+    // offset and limit arrive as JS Numbers the JS layer checked to be safe integers.
+    bool entries(const std::string& at, double offset, double limit, const std::string& kinds, const std::string& order) {
+        return last_.keep(guarded([&] {
+            return account_->entries(at, static_cast<std::int64_t>(offset), static_cast<std::int64_t>(limit), kinds, order);
+        }));
+    }
     emscripten::val answerBytes() const { return last_.bytes(); }
     void clearAnswer() { last_.clear(); }
 
@@ -179,6 +190,8 @@ EMSCRIPTEN_BINDINGS(easycoda_credits) {
         .function("report", &WasmLedger::report)
         .function("project", &WasmLedger::project)
         .function("forecast", &WasmLedger::forecast)
+        .function("reportSummary", &WasmLedger::reportSummary)
+        .function("entries", &WasmLedger::entries)
         .function("answerBytes", &WasmLedger::answerBytes)
         .function("entriesOffset", &WasmLedger::entriesOffset)
         .function("entriesBytes", &WasmLedger::entriesBytes)
