@@ -281,11 +281,17 @@ export class EcPricing extends LitElement {
     const report = session.account({ at: this.at, from: from.replace('.000Z', 'Z') });
     let output = 0;
     let miss = 0;
-    for (const e of report.ledger) {
-      if (e.kind === 'charge' && Date.parse(e.at) >= Date.parse(from)) {
+    // The charges newest first, a page at a time, until one is older than the window.
+    const limit = 1000;
+    for (let offset = 0, older = false; !older; offset += limit) {
+      const page = session.entries({ at: this.at, kind: 'charge', order: 'newest', offset, limit });
+      for (const e of page.entries) {
+        if (e.kind !== 'charge') continue;
+        if (Date.parse(e.at) < Date.parse(from)) { older = true; break; }
         output += e.output_tokens;
         miss += e.input_cache_miss_tokens;
       }
+      if (offset + limit >= page.total) older = true;
     }
     const hit = report.usage.free.cache_hit_tokens;
     const inputTotal = miss + hit;
