@@ -218,8 +218,11 @@ export function generateShape(shape, n, seed = 7) {
     if (hit) parts.push(`"input_cache_hit":${hit}`);
     return `"tokens":{${parts.reverse().join(',')}}`;
   };
-  const usageBody = (output, miss, hit) =>
-    chance(cfg.provider) ? providerUsage(output, miss, hit, int(0, 9)) : tokensBody(output, miss, hit);
+  const usageBody = (output, miss, hit) => {
+    if (!chance(cfg.provider)) return tokensBody(output, miss, hit);
+    counts.provider = (counts.provider ?? 0) + 1;
+    return providerUsage(output, miss, hit, int(0, 9));
+  };
 
   while (used < budget) {
     const records = Math.min(int(cfg.records[0], cfg.records[1]), Math.max(1, budget - used - 1));
@@ -343,8 +346,9 @@ function finish(events, cfg, rng, projects, counts, lastMs, shape) {
   const last = new Date(lastMs).toISOString().replace('.000Z', 'Z');
   const at = cfg.at === 'years' ? YEARS_LATER : last;
   // The re-run range: the middle of the activity, a month long.
-  const from = new Date(START + SPAN / 2).toISOString();
-  const to = new Date(START + SPAN / 2 + 30 * DAY).toISOString();
+  const middle = START + Math.floor((lastMs - START) / 2);
+  const from = new Date(middle).toISOString();
+  const to = new Date(Math.min(middle + 30 * DAY, lastMs)).toISOString();
   return { head, lines, events: lines.length, at, from, to, counts };
 }
 
