@@ -30,8 +30,16 @@ credits::Answer answer(const credits::Engine& engine, const nlohmann::json& c) {
     std::string errors;
     std::optional<credits::Account> account = engine.load(text, &errors);
     if (!account) return credits::Answer{false, errors};
+    if (command == "report" && c.value("without_entries", false)) {
+        return account->report_summary(field(c, "at"), field(c, "from"), field(c, "to"), field(c, "utc_offset"),
+                                       field(c, "utc_offsets"));
+    }
     if (command == "report") return account->report(field(c, "at"), field(c, "from"), field(c, "to"), field(c, "utc_offset"),
                                                        field(c, "utc_offsets"));
+    if (command == "entries") {
+        return account->entries(field(c, "at"), c["offset"].get<std::int64_t>(), c["limit"].get<std::int64_t>(),
+                                field(c, "kind"), field(c, "order"));
+    }
     if (command == "project") {
         return account->project(field(c, "project"), field(c, "at"), field(c, "from"), field(c, "to"), field(c, "utc_offset"),
                                 field(c, "utc_offsets"));

@@ -132,6 +132,22 @@ public:
     bool forecast(const std::string& at) {
         return guarded(last_, [&] { return ok() ? account_->forecast(at) : not_loaded(); });
     }
+    // The account report without ledger[], and that array a page at a time
+    // (api.h): a page showing a few entries does not decode them all.
+    bool reportSummary(const std::string& at, const std::string& from, const std::string& to, const std::string& utc_offset,
+                       const std::string& utc_offsets) {
+        return guarded(last_, [&] {
+            return ok() ? account_->report_summary(at, from, to, utc_offset, utc_offsets) : not_loaded();
+        });
+    }
+    // offset and limit arrive as JS Numbers the JS layer checked to be safe integers.
+    bool entries(const std::string& at, double offset, double limit, const std::string& kinds, const std::string& order) {
+        return guarded(last_, [&] {
+            return ok() ? account_->entries(at, static_cast<std::int64_t>(offset), static_cast<std::int64_t>(limit), kinds,
+                                            order)
+                        : not_loaded();
+        });
+    }
     emscripten::val answerBytes() const { return view_of(last_.text()); }
     void clearAnswer() { last_.clear(); }
 
@@ -188,6 +204,8 @@ EMSCRIPTEN_BINDINGS(easycoda_credits) {
         .function("report", &WasmLedger::report)
         .function("project", &WasmLedger::project)
         .function("forecast", &WasmLedger::forecast)
+        .function("reportSummary", &WasmLedger::reportSummary)
+        .function("entries", &WasmLedger::entries)
         .function("answerBytes", &WasmLedger::answerBytes)
         .function("entriesOffset", &WasmLedger::entriesOffset)
         .function("entriesBytes", &WasmLedger::entriesBytes)

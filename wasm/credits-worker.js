@@ -26,6 +26,7 @@ const operations = {
       lastEventAt: ledger.lastEventAt, eventCount: ledger.eventCount, projects: ledger.projects };
   },
   report(handle, query) { return ledgerOf(handle).report(query); },
+  entries(handle, query) { return ledgerOf(handle).entries(query); },
   project(handle, projectId, query) { return ledgerOf(handle).project(projectId, query); },
   forecast(handle, query) { return ledgerOf(handle).forecast(query); },
   delete(handle) {

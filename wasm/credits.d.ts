@@ -140,6 +140,23 @@ export interface BillingPeriod {
   /** floor(used × 10000 / granted); null when nothing is granted. */
   used_bp: number | null;
 }
+/** The account report without ledger[]: `ledger_entries` counts it, Ledger.entries() pages through it. */
+export type AccountSummaryReport = Omit<AccountReport, "ledger"> & { ledger_entries: number };
+
+export type LedgerEntryKind = LedgerEntry["kind"];
+export interface EntriesQuery {
+  at: string | Date;
+  /** Entries to skip, in the page's order (default 0). */
+  offset?: number;
+  /** Entries in the page, 1 to 10000 (default 40). */
+  limit?: number;
+  /** Keep only these kinds (default: all). */
+  kind?: LedgerEntryKind | LedgerEntryKind[];
+  /** "oldest": ledger[]'s order (the default); "newest": newest first. */
+  order?: "oldest" | "newest";
+}
+/** A page of ledger[]: `total` entries of the kinds asked for, `entries` from `offset` on. */
+export interface EntriesPage { at: string; total: number; offset: number; entries: LedgerEntry[] }
 
 export type SessionStatus = "completed" | "cancelled" | "in_progress";
 
@@ -305,11 +322,16 @@ export interface Ledger {
   /** Distinct events in the document (exact duplicates counted once). */
   readonly eventCount: number;
   readonly projects: { id: string; name: string }[];
-  report(query: ReportQuery): AccountReport;
+  report(query: ReportQuery & { entries?: true }): AccountReport;
+  /** Without ledger[] (megabytes on a big account): page through it with entries(). */
+  report(query: ReportQuery & { entries: false }): AccountSummaryReport;
+  /** A page of the report's ledger[] at `at`; the same entries as ledger[], computed by the core. */
+  entries(query: EntriesQuery): EntriesPage;
+  entriesJson(query: EntriesQuery): string;
   project(projectId: string, query: ReportQuery): ProjectReport;
   forecast(query: { at: string | Date }): ForecastReport;
   /** The same answers as the exact JSON text the native CLI prints. */
-  reportJson(query: ReportQuery): string;
+  reportJson(query: ReportQuery & { entries?: boolean }): string;
   projectJson(projectId: string, query: ReportQuery): string;
   forecastJson(query: { at: string | Date }): string;
   delete(): void;

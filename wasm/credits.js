@@ -130,6 +130,11 @@ class Ledger {
   reportJson(query) {
     const q = query ?? {};
     const native = this.#live();
+    if (q.entries === false) {
+      // Without ledger[] ("ledger_entries" counts it): entries() pages through it.
+      return take(native, native.reportSummary(instantText(q.at, 'at', true), instantText(q.from, 'from'),
+        instantText(q.to, 'to'), offsetText(q.utc_offset), zoneText(q.utc_offsets)));
+    }
     const ok = native.report(instantText(q.at, 'at', true), instantText(q.from, 'from'), instantText(q.to, 'to'),
       offsetText(q.utc_offset), zoneText(q.utc_offsets));
     if (!ok) return take(native, false);
@@ -157,6 +162,25 @@ class Ledger {
     const native = this.#live();
     return take(native, native.forecast(instantText((query ?? {}).at, 'at', true)));
   }
+  /**
+   * A page of the report's ledger[] at `at`: {at, total, offset, entries}. `kind` is one entry kind or
+   * an array of them (default: all), `order` 'oldest' (ledger[] order, the default) or 'newest'.
+   */
+  entriesJson(query) {
+    const q = query ?? {};
+    const offset = q.offset ?? 0;
+    const limit = q.limit ?? 40;
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(limit)) {
+      throw new TypeError('offset and limit must be whole numbers');
+    }
+    const kinds = q.kind === undefined || q.kind === null ? '' : Array.isArray(q.kind) ? q.kind.join(',') : q.kind;
+    if (typeof kinds !== 'string') throw new TypeError('kind must be an entry kind or an array of them');
+    const order = q.order ?? '';
+    if (typeof order !== 'string') throw new TypeError("order must be 'oldest' or 'newest'");
+    const native = this.#live();
+    return take(native, native.entries(instantText(q.at, 'at', true), offset, limit, kinds, order));
+  }
+  entries(query) { return JSON.parse(this.entriesJson(query)); }
   report(query) { return JSON.parse(this.reportJson(query)); }
   project(projectId, query) { return JSON.parse(this.projectJson(projectId, query)); }
   forecast(query) { return JSON.parse(this.forecastJson(query)); }
@@ -191,24 +215,52 @@ class CreditEngine {
   /** Parses and validates a ledger once. Accepts text, bytes or an ArrayBuffer. */
   load(ledger) {
     const m = this.#module;
+    if (typeof ledger === 'string') return this.#loadText(ledger);
     let bytes;
-    if (typeof ledger === 'string') bytes = encoder.encode(ledger);
-    else if (ledger instanceof Uint8Array) bytes = ledger;
+    if (ledger instanceof Uint8Array) bytes = ledger;
     else if (ledger instanceof ArrayBuffer) bytes = new Uint8Array(ledger);
     else throw new TypeError('load() takes the ledger as a string, a Uint8Array or an ArrayBuffer');
     // One copy of the document in the WASM heap, freed as soon as it is read.
-    const address = m._malloc(Math.max(bytes.length, 1));
-    if (!address) {
-      throw new CreditDocumentError([{ code: 'out_of_memory', event_id: null, pointer: '',
-        message: `The document (${bytes.length} bytes) does not fit in the WebAssembly heap.` }]);
-    }
-    let native;
+    const address = this.#allocate(bytes.length);
     try {
       m.HEAPU8.set(bytes, address);
-      native = new m.Ledger(this.#native, address, bytes.length);
+      return this.#read(address, bytes.length);
     } finally {
       m._free(address);
     }
+  }
+
+  // Text is encoded straight into the heap (TextEncoder.encodeInto), without
+  // the intermediate Uint8Array encode() makes: the path fetch().text() takes
+  // costs what bytes cost. A ledger is mostly ASCII, so room for the string's
+  // length plus an eighth fits nearly always; when not, the exact worst case
+  // (3 bytes a UTF-16 unit) is tried once more.
+  #loadText(text) {
+    const m = this.#module;
+    for (const room of [text.length + (text.length >> 3) + 16, text.length * 3]) {
+      const address = this.#allocate(room);
+      try {
+        const { read, written } = encoder.encodeInto(text, m.HEAPU8.subarray(address, address + room));
+        if (read === text.length) return this.#read(address, written);
+      } finally {
+        m._free(address);
+      }
+    }
+    throw new Error('unreachable: three bytes a UTF-16 unit always fit');
+  }
+
+  #allocate(length) {
+    const address = this.#module._malloc(Math.max(length, 1));
+    if (!address) {
+      throw new CreditDocumentError([{ code: 'out_of_memory', event_id: null, pointer: '',
+        message: `The document (${length} bytes) does not fit in the WebAssembly heap.` }]);
+    }
+    return address;
+  }
+
+  #read(address, length) {
+    const m = this.#module;
+    const native = new m.Ledger(this.#native, address, length);
     if (!native.ok()) {
       const json = decoder.decode(native.errorsJson());
       native.delete();

@@ -1,7 +1,8 @@
 // Types for the worker client: the same answers as credits.d.ts, as promises,
 // computed in a Web Worker so large ledgers never block the page.
 import type {
-  AccountReport, Catalog, CreditEngineOptions, ForecastReport, ProjectReport, QuoteInput, QuoteReport, ReportQuery,
+  AccountReport, AccountSummaryReport, Catalog, CreditEngineOptions, EntriesPage, EntriesQuery, ForecastReport,
+  ProjectReport, QuoteInput, QuoteReport, ReportQuery,
 } from './credits.js';
 
 export interface RemoteLedger {
@@ -11,7 +12,9 @@ export interface RemoteLedger {
   readonly lastEventAt: string;
   readonly eventCount: number;
   readonly projects: { id: string; name: string }[];
-  report(query: ReportQuery): Promise<AccountReport>;
+  report(query: ReportQuery & { entries?: true }): Promise<AccountReport>;
+  report(query: ReportQuery & { entries: false }): Promise<AccountSummaryReport>;
+  entries(query: EntriesQuery): Promise<EntriesPage>;
   project(projectId: string, query: ReportQuery): Promise<ProjectReport>;
   forecast(query: { at: string | Date }): Promise<ForecastReport>;
   delete(): Promise<void>;

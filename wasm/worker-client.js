@@ -38,6 +38,7 @@ export async function createCreditWorker(options = {}) {
       return {
         ...summary,
         report: (query) => call('report', [handle, query]),
+        entries: (query) => call('entries', [handle, query]),
         project: (projectId, query) => call('project', [handle, projectId, query]),
         forecast: (query) => call('forecast', [handle, query]),
         delete: () => call('delete', [handle]),

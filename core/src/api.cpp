@@ -1,5 +1,7 @@
 #include "credits/api.h"
 
+#include <algorithm>
+#include <array>
 #include <cassert>
 
 #include "credits/default_data.h"
@@ -62,6 +64,73 @@ Answer Account::forecast(std::string_view at) {
     const Result<Query> query = make_query(ledger_, at);
     if (!query.ok()) return Answer{false, errors_json(query.errors)};
     return Answer{true, forecast_json(ledger_, state_at(query.value->at_ns))};
+}
+
+Answer Account::report_summary(std::string_view at, std::string_view from, std::string_view to,
+                               std::string_view utc_offset, std::string_view utc_offsets) {
+    const Result<Query> query = make_query(ledger_, at, from, to, utc_offset, utc_offsets);
+    if (!query.ok()) return Answer{false, errors_json(query.errors)};
+    return Answer{true, account_summary_report_json(ledger_, state_at(query.value->at_ns), *query.value)};
+}
+
+namespace {
+
+// Reads the kinds and order of an entries page; the problems go to `errors`.
+EntryPage read_entry_page(std::int64_t offset, std::int64_t limit, std::string_view kinds, std::string_view order,
+                          ErrorList& errors) {
+    constexpr std::array<std::string_view, 5> kind_names = {"grant", "repayment", "charge", "expiry", "billing_failed"};
+    static_assert(static_cast<std::size_t>(EntryKind::billing_failed) + 1 == kind_names.size());
+    EntryPage page;
+    page.offset = offset;
+    page.limit = limit;
+    if (offset < 0 || offset > Account::entries_offset_max) {
+        errors.add(code::invalid_query, std::nullopt, "/offset",
+                   "\"offset\" must be a whole number from 0 to " + std::to_string(Account::entries_offset_max) +
+                       "; found " + std::to_string(offset) + ".");
+    }
+    if (limit < 1 || limit > Account::entries_limit_max) {
+        errors.add(code::invalid_query, std::nullopt, "/limit",
+                   "\"limit\" must be a whole number from 1 to " + std::to_string(Account::entries_limit_max) +
+                       "; found " + std::to_string(limit) + ".");
+    }
+    if (!kinds.empty()) {
+        page.kinds = 0;
+        // Each pass consumes one name and its comma: bounded by the text's length.
+        for (std::size_t start = 0; start <= kinds.size();) {
+            const std::size_t comma = std::min(kinds.find(',', start), kinds.size());
+            const std::string_view name = kinds.substr(start, comma - start);
+            const auto* known = std::find(kind_names.begin(), kind_names.end(), name);
+            if (known == kind_names.end()) {
+                errors.add(code::invalid_query, std::nullopt, "/kind",
+                           "\"kind\" lists entry kinds separated by commas (grant, repayment, charge, expiry, "
+                           "billing_failed); found \"" + std::string(name) + "\".");
+                break;
+            }
+            page.kinds |= 1u << static_cast<unsigned>(known - kind_names.begin());
+            start = comma + 1;
+        }
+    }
+    if (order == "newest") {
+        page.newest_first = true;
+    } else if (!order.empty() && order != "oldest") {
+        errors.add(code::invalid_query, std::nullopt, "/order",
+                   "\"order\" is \"oldest\" (the ledger's order) or \"newest\"; found \"" + std::string(order) + "\".");
+    }
+    return page;
+}
+
+}  // namespace
+
+Answer Account::entries(std::string_view at, std::int64_t offset, std::int64_t limit, std::string_view kinds,
+                        std::string_view order) {
+    const Result<Query> query = make_query(ledger_, at);
+    ErrorList errors;
+    if (!query.ok()) {
+        for (const Error& e : query.errors) errors.add(e.code, e.event_id, e.pointer, e.message);
+    }
+    const EntryPage page = read_entry_page(offset, limit, kinds, order, errors);
+    if (!errors.empty()) return Answer{false, errors_json(errors.take())};
+    return Answer{true, ledger_entries_page_json(state_at(query.value->at_ns), ledger_, page)};
 }
 
 std::string Account::summary_json() const {

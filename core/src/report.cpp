@@ -321,11 +321,14 @@ std::string account_report_json(const Ledger& ledger, const State& state, const 
     return account_report_json(ledger, state, query, ledger_entries_json(ledger, state));
 }
 
-std::string account_report_json(const Ledger& ledger, const State& state, const Query& query,
-                                std::string_view ledger_entries, std::size_t* ledger_entries_offset) {
+namespace {
+
+// The account report; `ledger_entries` null: "ledger_entries" (a count) instead of "ledger".
+std::string write_account_report(const Ledger& ledger, const State& state, const Query& query,
+                                 const std::string_view* ledger_entries, std::size_t* ledger_entries_offset) {
     assert(state.at_ns == query.at_ns);
     JsonWriter w;
-    w.reserve(ledger_entries.size() + ledger.projects.size() * 700 + 64 * 1024);
+    w.reserve((ledger_entries != nullptr ? ledger_entries->size() : 0) + ledger.projects.size() * 700 + 64 * 1024);
     w.begin_object();
     write_header(w, ledger, query, "account");
     write_balance(w, ledger, state);
@@ -357,14 +360,52 @@ std::string account_report_json(const Ledger& ledger, const State& state, const 
     }
     w.end_array();
     write_daily(w, ledger, query, no_index);
-    w.key("ledger");
-    if (ledger_entries_offset != nullptr) *ledger_entries_offset = w.size();
-    w.raw_value(ledger_entries);
+    if (ledger_entries != nullptr) {
+        w.key("ledger");
+        if (ledger_entries_offset != nullptr) *ledger_entries_offset = w.size();
+        w.raw_value(*ledger_entries);
+    } else {
+        w.member("ledger_entries", static_cast<std::int64_t>(state.entries.size()));
+    }
     w.member("duplicates_ignored", static_cast<std::int64_t>(ledger.duplicates_ignored));
     const auto after = ledger.event_instants_ns.end() -
                        std::upper_bound(ledger.event_instants_ns.begin(), ledger.event_instants_ns.end(), query.at_ns);
     w.member("events_after_at", static_cast<std::int64_t>(after));
     w.end_object();
+    return w.take();
+}
+
+}  // namespace
+
+std::string account_report_json(const Ledger& ledger, const State& state, const Query& query,
+                                std::string_view ledger_entries, std::size_t* ledger_entries_offset) {
+    return write_account_report(ledger, state, query, &ledger_entries, ledger_entries_offset);
+}
+
+std::string account_summary_report_json(const Ledger& ledger, const State& state, const Query& query) {
+    return write_account_report(ledger, state, query, nullptr, nullptr);
+}
+
+std::string ledger_entries_page_json(const State& state, const Ledger& ledger, const EntryPage& page) {
+    assert(page.offset >= 0 && page.limit >= 0);
+    const auto kept = [&](const LedgerEntry& e) { return (page.kinds >> static_cast<unsigned>(e.kind) & 1u) != 0; };
+    JsonWriter w;
+    w.reserve(static_cast<std::size_t>(std::min<std::int64_t>(page.limit, 4096)) * 480 + 128);
+    w.begin_object().instant("at", state.at_ns);
+    std::int64_t total = 0;
+    for (const LedgerEntry& e : state.entries) total += kept(e) ? 1 : 0;
+    w.member("total", total).member("offset", page.offset).key("entries").begin_array();
+    // One pass over the entries in the page's order; stops once the page is full.
+    const std::size_t n = state.entries.size();
+    std::int64_t seen = 0;
+    const std::int64_t end = page.offset + std::min(page.limit, total);
+    for (std::size_t i = 0; i < n && seen < end; ++i) {
+        const LedgerEntry& e = state.entries[page.newest_first ? n - 1 - i : i];
+        if (!kept(e)) continue;
+        if (seen >= page.offset) write_entry(w, ledger, state, e);
+        ++seen;
+    }
+    w.end_array().end_object();
     return w.take();
 }
 

@@ -21,6 +21,7 @@ const option = (name, fallback) => {
   return value;
 };
 const quote = args.includes('--quote');
+const api = args.includes('--api');  // the README's paths as well (wasm-bench.mjs)
 const runsList = option('--runs', '3').split(',').map(Number);
 const profile = option('--profile');
 const at = option('--at');
@@ -73,7 +74,7 @@ try {
       page = await openPage();
     }
     result.documents[file] = await page.evaluate(([u, o]) => window.benchDocument(u, o),
-      [url, { at, from, to, runs, parseRuns: Math.min(runs, 3) }]);
+      [url, { at, from, to, runs, parseRuns: Math.min(runs, 3), api }]);
   }
   if (cdp) {
     const { profile: p } = await cdp.send('Profiler.stop');

@@ -14,6 +14,7 @@ const option = (name, fallback) => {
   return value;
 };
 const quote = args.includes('--quote');
+const api = args.includes('--api');
 const runs = Number(option('--runs', '3'));
 const parseRuns = Number(option('--parse-runs', String(runs)));
 const at = option('--at');
@@ -25,7 +26,7 @@ const result = { node: process.versions.node, v8: process.versions.v8, documents
 if (quote) Object.assign(result, await benchQuote(createCreditEngine));
 for (const file of files) {
   const bytes = new Uint8Array(readFileSync(file));
-  const doc = await benchDocument(createCreditEngine, bytes, { at, from, to, runs, parseRuns });
+  const doc = await benchDocument(createCreditEngine, bytes, { at, from, to, runs, parseRuns, api });
   // Loading from a JS string as well (UTF-8 encoding by TextEncoder included).
   const text = new TextDecoder().decode(bytes);
   const engine = await createCreditEngine();

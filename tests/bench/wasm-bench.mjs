@@ -25,13 +25,18 @@ export function fnv1a(bytes) {
 }
 
 /** Times one document. `bytes` is a Uint8Array of UTF-8 JSON. */
-export async function benchDocument(createCreditEngine, bytes, { at, from, to, runs = 3, parseRuns = runs, reruns = 3 }) {
+// With `api`, also the paths the README shows a page (tests/bench/shapes.mjs): load(text) from a
+// string, report({at}) as an object (its ledger[] parsed into JS), and the popup's questions on a
+// fresh load: report({at, entries: false}) plus a page of 40 entries, then another range.
+export async function benchDocument(createCreditEngine, bytes, { at, from, to, runs = 3, parseRuns = runs, reruns = 3, api = false }) {
   // A fresh module per document, so memoryBytes() is this document's figure
   // (WebAssembly memory grows and never shrinks).
   let t = now();
   const engine = await createCreditEngine();
   const startup_ms = now() - t;
-  const out = { startup_ms, load_ms: [], report_ms: [], rerun_ms: [], parse_ms: [] };
+  const out = { startup_ms, load_ms: [], report_ms: [], rerun_ms: [], parse_ms: [],
+    text_load_ms: [], report_object_ms: [], popup_ms: [], popup_rerun_ms: [] };
+  const text = api ? new TextDecoder().decode(bytes) : null;
   // Run 0 warms up and is reported apart (cold_*): a fresh module's code is
   // V8's baseline compile until the hot functions are tiered up.
   for (let run = 0; run <= runs; run++) {
@@ -67,6 +72,23 @@ export async function benchDocument(createCreditEngine, bytes, { at, from, to, r
         report_bytes: reportBytes.length, report_fnv: fnv1a(reportBytes),
         rerun_bytes: rerunBytes.length, rerun_fnv: fnv1a(rerunBytes),
       });
+    }
+    if (api && run > 0) {
+      t = now();
+      ledger.report({ at });
+      out.report_object_ms.push(now() - t);
+      t = now();
+      const fresh = engine.load(text);
+      out.text_load_ms.push(now() - t);
+      t = now();
+      const summary = fresh.report({ at, entries: false });
+      const page = fresh.entries({ at, limit: 40, order: 'newest' });
+      out.popup_ms.push(now() - t);
+      if (page.total !== summary.ledger_entries) throw new Error('entries() and the summary report disagree');
+      t = now();
+      fresh.report({ at, from, to, entries: false });
+      out.popup_rerun_ms.push(now() - t);
+      fresh.delete();
     }
     ledger.delete();
   }

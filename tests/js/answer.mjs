@@ -10,7 +10,11 @@ export function answerVector(engine, CreditDocumentError, c, documents) {
         // check is the CLI's validate-only answer; the JS API's equivalent is a successful load.
         return { ok: true, json: null };
       }
+      if (c.command === 'report' && c.without_entries) return { ok: true, json: ledger.reportJson({ ...query, entries: false }) };
       if (c.command === 'report') return { ok: true, json: ledger.reportJson(query) };
+      if (c.command === 'entries') {
+        return { ok: true, json: ledger.entriesJson({ at: c.at, offset: c.offset, limit: c.limit, kind: c.kind, order: c.order }) };
+      }
       if (c.command === 'project') return { ok: true, json: ledger.projectJson(c.project, query) };
       return { ok: true, json: ledger.forecastJson(query) };
     } finally {

@@ -238,3 +238,72 @@ test('10,000 load/report/delete cycles leave the WASM heap where it started', ()
   }
   assert.equal(engine.heapBytes(), before);
 });
+
+test('report({entries: false}) is the report without ledger[], which entries() gives a page at a time', () => {
+  const ledger = engine.load(demoText);
+  const at = '2026-12-01T00:00:00Z';
+  const whole = ledger.report({ at });
+  const summary = ledger.report({ at, entries: false });
+  assert.equal(summary.ledger, undefined);
+  assert.equal(summary.ledger_entries, whole.ledger.length);
+  const { ledger: all, ...rest } = whole;
+  const { ledger_entries: count, ...summaryRest } = summary;
+  assert.deepEqual(summaryRest, rest);
+  assert.ok(count > 40);
+
+  const joined = [];
+  for (let offset = 0; offset < all.length; offset += 40) {
+    const page = ledger.entries({ at, offset, limit: 40 });
+    assert.equal(page.total, all.length);
+    assert.equal(page.offset, offset);
+    joined.push(...page.entries);
+  }
+  assert.deepEqual(joined, all);
+  assert.deepEqual(ledger.entries({ at, limit: 10000, order: 'newest' }).entries, [...all].reverse());
+  const kinds = ['grant', 'repayment', 'expiry', 'billing_failed'];
+  const grants = ledger.entries({ at, kind: kinds, limit: 10000 });
+  assert.deepEqual(grants.entries, all.filter((e) => kinds.includes(e.kind)));
+  assert.equal(ledger.entries({ at, kind: 'charge' }).total, all.filter((e) => e.kind === 'charge').length);
+  assert.deepEqual(ledger.entries({ at, offset: all.length + 5 }).entries, []);
+  ledger.delete();
+});
+
+test('entries() rejects a bad page with the core\'s errors, and bad argument types with TypeError', () => {
+  const ledger = engine.load(demoText);
+  const at = '2026-12-01T00:00:00Z';
+  assert.throws(() => ledger.entries({ at, limit: 0 }), (e) => e instanceof CreditDocumentError && e.errors[0].pointer === '/limit');
+  assert.throws(() => ledger.entries({ at, kind: ['charge', 'refund'] }), (e) => e instanceof CreditDocumentError && e.errors[0].pointer === '/kind');
+  assert.throws(() => ledger.entries({ at, order: 'latest' }), (e) => e instanceof CreditDocumentError && e.errors[0].pointer === '/order');
+  assert.throws(() => ledger.entries({ at, offset: 1.5 }), TypeError);
+  assert.throws(() => ledger.entries({ at, limit: '40' }), TypeError);
+  assert.throws(() => ledger.entries({}), TypeError);
+  ledger.delete();
+});
+
+test('load(text) and load(bytes) read the same document, also when the text is not ASCII', () => {
+  const at = '2026-12-01T00:00:00Z';
+  const bytes = new TextEncoder().encode(demoText);
+  const fromText = engine.load(demoText);
+  const fromBytes = engine.load(bytes);
+  assert.equal(fromText.reportJson({ at }), fromBytes.reportJson({ at }));
+  fromText.delete();
+  fromBytes.delete();
+  // Project names of CJK characters (3 UTF-8 bytes a UTF-16 unit: more than the first guess of room) and an emoji.
+  const doc = {
+    format: 'easycoda.ledger/1', account: { id: 'acct_cjk' },
+    projects: Array.from({ length: 300 }, (_, i) => ({ id: `p${i}`, name: `${'项目'.repeat(40)} ${i} 🚀` })),
+    events: [{ id: 'e1', type: 'account_opened', at: '2026-01-01T00:00:00Z' }],
+  };
+  const text = JSON.stringify(doc);
+  assert.ok(new TextEncoder().encode(text).length > text.length * 1.5, 'the text needs the second try');
+  const a = engine.load(text);
+  const b = engine.load(new TextEncoder().encode(text));
+  assert.deepEqual(a.projects, b.projects);
+  assert.ok(a.projects.some((p) => p.name === doc.projects[7].name));
+  assert.equal(a.reportJson({ at }), b.reportJson({ at }));
+  a.delete();
+  b.delete();
+  const before = engine.heapBytes();
+  for (let i = 0; i < 50; i++) engine.load(text).delete();
+  assert.equal(engine.heapBytes(), before);
+});

@@ -6,12 +6,18 @@
 // Nothing here computes a rule: it asks the core and caches its answers.
 import { createCreditEngine } from '@easycoda/credits';
 import type {
-  AccountReport, CreditEngine, CreditError, DailyRow, ForecastReport, Ledger, ProjectReport,
-  QuoteInput, QuoteReport, ReportQuery,
+  AccountSummaryReport, CreditEngine, CreditError, DailyRow, EntriesPage, EntriesQuery, ForecastReport, Ledger,
+  LedgerEntry, ProjectReport, QuoteInput, QuoteReport, ReportQuery,
 } from '@easycoda/credits';
 
+/**
+ * The account report as the console asks for it: without ledger[] (megabytes on a big account),
+ * whose entries the Ledger tab asks for a page at a time (LedgerSession.entries).
+ */
+export type AccountReport = AccountSummaryReport;
+
 export type {
-  AccountReport, Allocation, ChargeEntry, CreditEngine, CreditError, DailyRow, Figures,
+  EntriesPage, EntriesQuery, Allocation, ChargeEntry, CreditEngine, CreditError, DailyRow, Figures,
   ForecastReport, Grant, GrantSource, LedgerEntry, ProjectReport, ProjectRow, QuoteInput,
   QuoteOption, QuoteReport, ReportQuery, SessionRow, SessionStatus, TaskRow, Catalog, UtcOffsetChange,
 } from '@easycoda/credits';
@@ -69,7 +75,22 @@ export class LedgerSession {
   get projects(): { id: string; name: string }[] { return this.ledger.projects; }
 
   account(query: ReportQuery): AccountReport {
-    return this.memo(`account ${JSON.stringify(query)}`, () => this.ledger.report(query));
+    return this.memo(`account ${JSON.stringify(query)}`, () => this.ledger.report({ ...query, entries: false }));
+  }
+
+  /** A page of the report's ledger entries at `query.at`, as the engine orders and filters them. */
+  entries(query: EntriesQuery): EntriesPage {
+    return this.memo(`entries ${JSON.stringify(query)}`, () => this.ledger.entries(query));
+  }
+
+  /** Every ledger entry at `at` (for the CSV export), asked for in the engine's largest pages. */
+  allEntries(at: string): LedgerEntry[] {
+    const limit = 10000;
+    const first = this.ledger.entries({ at, limit });
+    const all = [...first.entries];
+    // Each page adds `limit` entries until `total`: bounded by total / limit pages.
+    while (all.length < first.total) all.push(...this.ledger.entries({ at, offset: all.length, limit }).entries);
+    return all;
   }
 
   project(projectId: string, query: ReportQuery): ProjectReport {

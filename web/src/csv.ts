@@ -1,6 +1,6 @@
 // CSV export, built from the very report objects the page shows. Amounts are written exactly
 // as the report has them (integer tokens and the exact credit strings), not locale-formatted.
-import type { AccountReport, DailyRow, Figures } from './credits';
+import type { AccountReport, DailyRow, Figures, LedgerEntry } from './credits';
 
 type Cell = string | number | boolean | null;
 
@@ -44,11 +44,11 @@ export function projectsCsv(report: AccountReport): string {
     report.projects.map((p) => [p.id, p.name, ...figureCells(p)]), new Set([0, 1]));
 }
 
-export function ledgerCsv(report: AccountReport): string {
+export function ledgerCsv(entries: readonly LedgerEntry[]): string {
   const header = ['at', 'kind', 'event_or_grant_id', 'source', 'project_id', 'task_id', 'session_id',
     'output_tokens', 'input_cache_miss_tokens', 'tokens', 'credits', 'paid_from', 'overdraft_tokens',
     'balance_tokens', 'balance_credits'];
-  const body: Cell[][] = report.ledger.map((e) => {
+  const body: Cell[][] = entries.map((e) => {
     switch (e.kind) {
       case 'charge':
         return [e.at, e.kind, e.event_id, null, e.project_id, e.task_id, e.session_id, e.output_tokens,

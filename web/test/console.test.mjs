@@ -324,6 +324,17 @@ test('the ledger view explains each deduction and the CSV export is the report',
     + `${fmtTokens(newest.charged_tokens)} tokens = ${fmtCredits(newest.charged_credits)} credits, paid from: `;
   assert.ok(sentence.startsWith(equation), `"${sentence}" starts with "${equation}"`);
   for (const a of newest.allocations) assert.ok(sentence.includes(fmtCredits(a.credits)), `allocation ${a.grant_id} in "${sentence}"`);
+  // The popup shows the engine's pages of 40, newest first, and asks for the next page on demand.
+  const items = page.locator('[data-testid=ledger] li');
+  assert.equal(await items.count(), Math.min(40, charges.length));
+  assert.ok(charges.length > 40, 'the demo has more than one page of charges');
+  await page.getByRole('button', { name: /^Show \d+ more$/ }).click();
+  assert.equal(await items.count(), Math.min(80, charges.length));
+  // The first entry of the second page is the 41st newest charge.
+  const forty_first = charges.at(-41);
+  const second = (await items.nth(40).locator('[data-testid=charge-sentence]').textContent()).trim();
+  assert.ok(second.startsWith(`${fmtTokens(forty_first.output_tokens)} output + ${fmtTokens(forty_first.input_cache_miss_tokens)} cache-miss input = `),
+    `"${second}" is the 41st newest charge`);
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=export-ledger]').click()]);
   const csv = fs.readFileSync(await download.path(), 'utf8').trim().split('\r\n');

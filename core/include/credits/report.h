@@ -65,6 +65,23 @@ std::string account_report_json(const Ledger& ledger, const State& state, const 
 // empty `ledger_entries` the array is left out (Account::report_parts).
 std::string account_report_json(const Ledger& ledger, const State& state, const Query& query,
                                 std::string_view ledger_entries, std::size_t* ledger_entries_offset = nullptr);
+// The account report without its ledger[] array, which is replaced by
+// "ledger_entries": the number of entries it would hold (ledger_entries_page
+// gives them a page at a time): for a host that shows a few entries.
+std::string account_summary_report_json(const Ledger& ledger, const State& state, const Query& query);
+
+// Which entries of ledger[] a page holds: the kinds kept (a bit per
+// EntryKind), the order, and the window [offset, offset + limit) of the kept ones.
+struct EntryPage {
+    std::uint32_t kinds = 0x1f;  // every kind
+    bool newest_first = false;
+    std::int64_t offset = 0;
+    std::int64_t limit = 0;
+};
+// {"at": T, "total": kept entries, "offset": o, "entries": [...]}, each entry
+// the same bytes as in ledger[].
+std::string ledger_entries_page_json(const State& state, const Ledger& ledger, const EntryPage& page);
+
 // The account report's ledger[] array: the entries that explain the balance at
 // the state's instant (not limited by any range).
 std::string ledger_entries_json(const Ledger& ledger, const State& state);

@@ -1,7 +1,7 @@
 // The resource usage panel (the "Usage" popup of the seed guide): balance by source, what
 // expires next, usage for a range, per project and per day, and the ledger that explains it.
 import { LitElement, html, css, nothing, type TemplateResult } from 'lit';
-import type { AccountReport, DailyRow, ForecastReport, Grant, LedgerEntry } from '../credits';
+import type { AccountReport, DailyRow, EntriesQuery, ForecastReport, Grant, LedgerEntry } from '../credits';
 import type { LedgerSession } from '../credits';
 import {
   FREE_CATEGORIES, FREE_LABELS, SOURCE_LABELS, formatCredits, formatDateTime, formatPercent, formatTokens,
@@ -415,9 +415,16 @@ export class EcUsagePanel extends LitElement {
 
   private renderLedger(report: AccountReport, index: GrantIndex, session: LedgerSession): TemplateResult {
     const names = new Map(session.projects.map((p) => [p.id, p.name]));
-    const keep = (e: LedgerEntry) => this.ledgerFilter === 'all' || (this.ledgerFilter === 'charge' ? e.kind === 'charge' : e.kind !== 'charge');
-    const entries = report.ledger.filter(keep).reverse();
-    const shown = entries.slice(0, this.ledgerShown);
+    // The engine filters and pages the entries, newest first: the popup asks for the pages it shows.
+    const kind: EntriesQuery['kind'] = this.ledgerFilter === 'all' ? undefined
+      : this.ledgerFilter === 'charge' ? 'charge' : ['grant', 'repayment', 'expiry', 'billing_failed'];
+    const pages = Math.ceil(this.ledgerShown / LEDGER_PAGE);
+    const first = session.entries({ at: this.at, offset: 0, limit: LEDGER_PAGE, kind, order: 'newest' });
+    const shown: LedgerEntry[] = [...first.entries];
+    for (let p = 1; p < pages && shown.length < first.total; p++) {
+      shown.push(...session.entries({ at: this.at, offset: p * LEDGER_PAGE, limit: LEDGER_PAGE, kind, order: 'newest' }).entries);
+    }
+    const total = first.total;
     const filters: [LedgerFilter, string][] = [['all', 'All'], ['charge', 'Charges'], ['grants', 'Grants & expiries']];
     return html`
       <div class="section-head">
@@ -425,9 +432,9 @@ export class EcUsagePanel extends LitElement {
           ${filters.map(([f, label]) => html`<button role="radio" aria-checked=${String(this.ledgerFilter === f)}
             @click=${() => { this.ledgerFilter = f; this.ledgerShown = LEDGER_PAGE; }}>${label}</button>`)}
         </div>
-        <span class="muted small">${formatTokens(entries.length)} entries, newest first</span>
+        <span class="muted small">${formatTokens(total)} entries, newest first</span>
         <span class="spacer"></span>
-        <button @click=${() => download(`ledger-${session.accountId}.csv`, ledgerCsv(report))} data-testid="export-ledger">Export CSV</button>
+        <button @click=${() => download(`ledger-${session.accountId}.csv`, ledgerCsv(session.allEntries(this.at)))} data-testid="export-ledger">Export CSV</button>
       </div>
       <ol class="ledger-list" data-testid="ledger">
         ${shown.map((e) => html`<li data-kind=${e.kind}>
@@ -444,8 +451,8 @@ export class EcUsagePanel extends LitElement {
           <div class="ledger-balance">balance ${formatCredits(e.balance_credits)}</div>
         </li>`)}
       </ol>
-      ${entries.length > shown.length ? html`<div class="row"><button @click=${() => { this.ledgerShown += LEDGER_PAGE; }}>
-        Show ${Math.min(LEDGER_PAGE, entries.length - shown.length)} more</button></div>` : nothing}
+      ${total > shown.length ? html`<div class="row"><button @click=${() => { this.ledgerShown += LEDGER_PAGE; }}>
+        Show ${Math.min(LEDGER_PAGE, total - shown.length)} more</button></div>` : nothing}
     `;
   }
 
