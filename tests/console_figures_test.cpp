@@ -17,12 +17,12 @@ namespace {
 const std::string opening = "2026-01-01T00:00:00Z";
 
 json period_of(const std::vector<json>& events, const std::string& at, const json& account = json{{"id", "acct_1"}}) {
-    credits::Account a = load(ledger_text(events, account));
+    credits::LoadedLedger a = load(ledger_text(events, account));
     return account_report(a, at)["billing_period"];
 }
 
 json forecast_at(const std::vector<json>& events, const std::string& at) {
-    credits::Account a = load(ledger_text(events));
+    credits::LoadedLedger a = load(ledger_text(events));
     return forecast(a, at);
 }
 
@@ -200,7 +200,7 @@ TEST_CASE("forecast: likely_unused sums the grants; next_expiry is the account r
         granted("g1", "2026-02-20T00:00:00Z", 1, "2026-03-01T01:23:20Z"),
         granted("g2", "2026-02-20T00:00:00Z", 1, "2026-03-01T01:23:20Z"),
         granted("g3", "2026-02-20T00:00:00Z", 1, "2026-06-01T00:00:00Z")};
-    credits::Account account = load(ledger_text(events));
+    credits::LoadedLedger account = load(ledger_text(events));
     const json f = forecast(account, T);
     const json r = account_report(account, T);
     std::int64_t sum = 0;

@@ -27,8 +27,8 @@ std::string demo_text() {
     return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
 }
 
-credits::Account& demo() {
-    static credits::Account account = load(demo_text(), default_engine());
+credits::LoadedLedger& demo() {
+    static credits::LoadedLedger account = load(demo_text(), default_engine());
     return account;
 }
 
@@ -231,12 +231,12 @@ TEST_CASE("§14 demo ledger: listing the events backwards, or twice, changes no 
     json doc = json::parse(demo_text());
     json reversed = doc;
     std::reverse(reversed["events"].begin(), reversed["events"].end());
-    credits::Account backwards = load(reversed.dump(), default_engine());
+    credits::LoadedLedger backwards = load(reversed.dump(), default_engine());
     CHECK(backwards.report(demo_at).json == demo().report(demo_at).json);
 
     json twice = doc;
     for (const json& e : doc["events"]) twice["events"].push_back(e);
-    credits::Account doubled = load(twice.dump(), default_engine());
+    credits::LoadedLedger doubled = load(twice.dump(), default_engine());
     json with_duplicates = account_report(doubled, demo_at);
     CHECK(with_duplicates["duplicates_ignored"] == 481);
     with_duplicates["duplicates_ignored"] = 0;

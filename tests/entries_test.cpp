@@ -1,5 +1,5 @@
 // The account report without its ledger[] and that array a page at a time
-// (Account::report_summary, Account::entries): what a page showing a few
+// (LoadedLedger::report_summary, LoadedLedger::entries): what a page showing a few
 // entries asks for instead of the whole array. Every page must hold exactly
 // the entries, and the bytes, the whole report's ledger[] holds.
 #include <catch2/catch.hpp>
@@ -24,7 +24,7 @@ std::string demo_text() {
     return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
 }
 
-json page(credits::Account& account, std::int64_t offset, std::int64_t limit, std::string_view kinds = {},
+json page(credits::LoadedLedger& account, std::int64_t offset, std::int64_t limit, std::string_view kinds = {},
           std::string_view order = {}) {
     const credits::Answer answer = account.entries(demo_at, offset, limit, kinds, order);
     REQUIRE(answer.ok);
@@ -39,7 +39,7 @@ std::string first_error_pointer(const credits::Answer& answer) {
 }  // namespace
 
 TEST_CASE("entries: pages of 7 in ledger order put together are the report's ledger[]") {
-    credits::Account account = load(demo_text(), default_engine());
+    credits::LoadedLedger account = load(demo_text(), default_engine());
     const json report = json::parse(account.report(demo_at).json);
     const json& all = report.at("ledger");
     REQUIRE(all.size() > 20);
@@ -56,7 +56,7 @@ TEST_CASE("entries: pages of 7 in ledger order put together are the report's led
 }
 
 TEST_CASE("entries: newest first is ledger[] reversed, and a kind filter keeps only those kinds") {
-    credits::Account account = load(demo_text(), default_engine());
+    credits::LoadedLedger account = load(demo_text(), default_engine());
     const json all = json::parse(account.report(demo_at).json).at("ledger");
     const json newest = page(account, 0, 10000, {}, "newest").at("entries");
     REQUIRE(newest.size() == all.size());
@@ -77,7 +77,7 @@ TEST_CASE("entries: newest first is ledger[] reversed, and a kind filter keeps o
 }
 
 TEST_CASE("entries: an entry's bytes are the same as in the whole report") {
-    credits::Account account = load(demo_text(), default_engine());
+    credits::LoadedLedger account = load(demo_text(), default_engine());
     const std::string whole = account.report(demo_at).json;
     const std::string one = account.entries(demo_at, 5, 1).json;
     const std::size_t open = one.find("\"entries\":[") + 11;
@@ -87,12 +87,12 @@ TEST_CASE("entries: an entry's bytes are the same as in the whole report") {
 }
 
 TEST_CASE("entries: past the end is an empty page with the total; limits and names are checked") {
-    credits::Account account = load(demo_text(), default_engine());
+    credits::LoadedLedger account = load(demo_text(), default_engine());
     const json p = page(account, 100000, 40);
     CHECK(p.at("entries").empty());
     CHECK(p.at("total").get<std::int64_t>() > 0);
     CHECK(first_error_pointer(account.entries(demo_at, 0, 0)) == "/limit");
-    CHECK(first_error_pointer(account.entries(demo_at, 0, credits::Account::entries_limit_max + 1)) == "/limit");
+    CHECK(first_error_pointer(account.entries(demo_at, 0, credits::LoadedLedger::entries_limit_max + 1)) == "/limit");
     CHECK(first_error_pointer(account.entries(demo_at, -1, 5)) == "/offset");
     CHECK(first_error_pointer(account.entries(demo_at, 0, 5, "charge,refund")) == "/kind");
     CHECK(first_error_pointer(account.entries(demo_at, 0, 5, "charge,")) == "/kind");
@@ -106,7 +106,7 @@ TEST_CASE("entries: past the end is an empty page with the total; limits and nam
 }
 
 TEST_CASE("report_summary: the whole report without ledger[], which ledger_entries counts") {
-    credits::Account account = load(demo_text(), default_engine());
+    credits::LoadedLedger account = load(demo_text(), default_engine());
     for (const auto& [from, to] : {std::pair<std::string, std::string>{"", ""},
                                    {"2026-11-01T00:00:00+08:00", "2026-11-20T00:00:00Z"}}) {
         json whole = json::parse(account.report(demo_at, from, to).json);

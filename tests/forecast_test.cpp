@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "credits/engine.h"
+#include "credits/burn_down.h"
 #include "credits/forecast.h"
 #include "credits/instant.h"
 #include "ledger_fixtures.h"
@@ -34,7 +34,7 @@ std::vector<json> charge(const std::string& id, const std::string& at, std::int6
 }
 
 json forecast_of(std::vector<json> events, const std::string& at = T) {
-    credits::Account account = load(ledger_text(events));
+    credits::LoadedLedger account = load(ledger_text(events));
     json f = forecast(account, at);
     // The forecast's balance is the account report's.
     CHECK(f["balance_tokens"] == account_report(account, at)["balance_tokens"]);
@@ -251,7 +251,7 @@ namespace {
 
 // The simulation as the spec words it, one segment between expiries at a time,
 // each segment walking every grant (quadratic, kept here as the reference).
-credits::ForecastProjection reference_projection(const credits::Ledger& ledger, const credits::State& state,
+credits::ForecastProjection reference_projection(const credits::Ledger& ledger, const credits::BurnDownState& state,
                                                  std::int64_t charged, std::int64_t window_ns) {
     __extension__ using Wide = __int128;
     credits::ForecastProjection out;
@@ -353,8 +353,8 @@ TEST_CASE("§12 forecast: the simulation agrees with the segment-by-segment refe
         }
         const std::int64_t charged = static_cast<std::int64_t>(random() % 5'000'000);
         events = with(events, charge("a", "2026-02-15T00:00:00Z", charged));
-        credits::Account account = load(ledger_text(events));
-        const credits::State state = credits::simulate(account.ledger(), t_ns);
+        credits::LoadedLedger account = load(ledger_text(events));
+        const credits::BurnDownState state = credits::burn_down(account.ledger(), t_ns);
         const credits::ForecastWindow window = credits::forecast_window(account.ledger(), state);
         const credits::ForecastProjection got =
             credits::forecast_projection(account.ledger(), state, window.charged_tokens, window.length_ns);
@@ -371,8 +371,8 @@ TEST_CASE("§12 forecast: the simulation visits each grant a bounded number of t
     // segment by segment over every grant this is 3,000 x 3,000 / 2 = 4.5 million visits.
     const std::int64_t t_ns = credits::parse_instant(T)->ns;
     for (const int share : {1, 7}) {
-        credits::Account account = load(ledger_text(many_grants(3000, share, 1, one_a_second)));
-        const credits::State state = credits::simulate(account.ledger(), t_ns);
+        credits::LoadedLedger account = load(ledger_text(many_grants(3000, share, 1, one_a_second)));
+        const credits::BurnDownState state = credits::burn_down(account.ledger(), t_ns);
         const credits::ForecastWindow window = credits::forecast_window(account.ledger(), state);
         const credits::ForecastProjection p =
             credits::forecast_projection(account.ledger(), state, window.charged_tokens, window.length_ns);

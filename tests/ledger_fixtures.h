@@ -167,9 +167,9 @@ inline std::int64_t record_tokens_total(const std::vector<json>& events) {
 // Loading and rejecting
 // ---------------------------------------------------------------------------
 
-inline credits::Account load(const std::string& text, const credits::Engine& engine = small_engine()) {
+inline credits::LoadedLedger load(const std::string& text, const credits::Engine& engine = small_engine()) {
     std::string errors;
-    std::optional<credits::Account> account = engine.load(text, &errors);
+    std::optional<credits::LoadedLedger> account = engine.load(text, &errors);
     INFO(errors);
     REQUIRE(account.has_value());
     return std::move(*account);
@@ -178,7 +178,7 @@ inline credits::Account load(const std::string& text, const credits::Engine& eng
 // The {"errors": [...]} array of a rejected document.
 inline json rejection(const std::string& text, const credits::Engine& engine = small_engine()) {
     std::string errors;
-    const std::optional<credits::Account> account = engine.load(text, &errors);
+    const std::optional<credits::LoadedLedger> account = engine.load(text, &errors);
     REQUIRE_FALSE(account.has_value());
     const json parsed = json::parse(errors);
     REQUIRE(parsed.contains("errors"));
@@ -354,7 +354,7 @@ inline void check_project_report(const json& r) {
     CHECK(figure_tokens(figures_sum(days)) == figure_tokens(r.at("usage")));
 }
 
-inline json account_report(credits::Account& account, std::string_view at, std::string_view from = {},
+inline json account_report(credits::LoadedLedger& account, std::string_view at, std::string_view from = {},
                            std::string_view to = {}) {
     const credits::Answer answer = account.report(at, from, to);
     INFO(answer.json);
@@ -365,11 +365,11 @@ inline json account_report(credits::Account& account, std::string_view at, std::
 }
 
 inline json report_of(const std::string& ledger, std::string_view at, const credits::Engine& engine = small_engine()) {
-    credits::Account account = load(ledger, engine);
+    credits::LoadedLedger account = load(ledger, engine);
     return account_report(account, at);
 }
 
-inline json project_report(credits::Account& account, std::string_view project, std::string_view at,
+inline json project_report(credits::LoadedLedger& account, std::string_view project, std::string_view at,
                            std::string_view from = {}, std::string_view to = {}) {
     const credits::Answer answer = account.project(project, at, from, to);
     INFO(answer.json);
@@ -379,7 +379,7 @@ inline json project_report(credits::Account& account, std::string_view project, 
     return r;
 }
 
-inline json forecast(credits::Account& account, std::string_view at) {
+inline json forecast(credits::LoadedLedger& account, std::string_view at) {
     const credits::Answer answer = account.forecast(at);
     INFO(answer.json);
     REQUIRE(answer.ok);

@@ -49,8 +49,8 @@ const std::vector<std::string> plain_events = {
 
 TEST_CASE("§10 both readers: every event type and provider format, written plainly, reads as the strict reader reads it") {
     const std::string text = ledger_text_raw(plain_events);
-    credits::Account fast = load(text);
-    credits::Account strict = load(strict_only(text));
+    credits::LoadedLedger fast = load(text);
+    credits::LoadedLedger strict = load(strict_only(text));
     for (const char* at : {"2026-01-06T00:03:00Z", "2026-01-10T00:00:00Z", "2026-03-01T00:00:00Z", "2027-01-01T00:00:00Z"}) {
         INFO(at);
         const credits::Answer a = fast.report(at, {}, {});

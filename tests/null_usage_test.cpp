@@ -38,7 +38,7 @@ TEST_CASE("§10 a null provider usage object is a missing field, in every format
 
         // Left out, the same answer; an empty object is accepted and reports nothing.
         CHECK(fixtures::rejection(ledger_with(json{{"format", format}}), fixtures::default_engine()) == errors);
-        credits::Account account =
+        credits::LoadedLedger account =
             fixtures::load(ledger_with(json{{"format", format}, {"usage", json::object()}}), fixtures::default_engine());
         const json report = json::parse(account.report("2026-01-03T00:00:00Z").json);
         CHECK(report["usage"]["total_tokens"] == 0);

@@ -424,9 +424,9 @@ std::uint64_t first_seed() { return env_number("CREDITS_PROPERTY_SEED", 20260901
 
 const credits::Engine& engine() { return credits_fuzz::default_engine(); }
 
-credits::Account load(const std::string& text) {
+credits::LoadedLedger load(const std::string& text) {
     std::string errors;
-    std::optional<credits::Account> account = engine().load(text, &errors);
+    std::optional<credits::LoadedLedger> account = engine().load(text, &errors);
     if (!account) FAIL("a generated ledger was rejected: " << errors.substr(0, 2000) << "\nledger: " << text.substr(0, 4000));
     return std::move(*account);
 }
@@ -439,7 +439,7 @@ struct Answers {
     friend bool operator==(const Answers&, const Answers&) = default;
 };
 
-Answers ask(credits::Account& account, const std::string& at, const std::vector<std::string>& projects) {
+Answers ask(credits::LoadedLedger& account, const std::string& at, const std::vector<std::string>& projects) {
     Answers a;
     const credits::Answer report = account.report(at);
     REQUIRE(report.ok);
@@ -507,7 +507,7 @@ void check_properties(std::uint64_t seed) {
     const Generated g = generator.make();
     Rng rng(seed ^ 0x5EEDULL);
     const std::string text = g.text();
-    credits::Account account = load(text);
+    credits::LoadedLedger account = load(text);
 
     // Instants: one inside the history (often exactly an event's), one after it.
     const std::int64_t inside = rng.chance(50) ? rng.pick(g.events).at_ns
@@ -528,7 +528,7 @@ void check_properties(std::uint64_t seed) {
         const Event& original = rng.pick(g.events);
         Event copy{rng.chance(50) ? reordered(original.json) : original.json, original.at_ns, {}};
         events.insert(events.begin() + static_cast<std::ptrdiff_t>(rng.below(static_cast<std::int64_t>(events.size()) + 1)), copy);
-        credits::Account dup = load(g.text(events));
+        credits::LoadedLedger dup = load(g.text(events));
         const Answers a = ask(dup, at_inside, g.projects);
         INFO("duplicated event " << original.json.dump());
         const Tail got = split_tail(a.report);
@@ -542,7 +542,7 @@ void check_properties(std::uint64_t seed) {
     {   // Order independence: any shuffle gives the same bytes.
         std::vector<Event> events = g.events;
         rng.shuffle(events);
-        credits::Account shuffled = load(g.text(events));
+        credits::LoadedLedger shuffled = load(g.text(events));
         CHECK(ask(shuffled, at_after, g.projects) == base_after);
     }
     {   // Monotonicity: a charged usage never raises the balance.
@@ -556,7 +556,7 @@ void check_properties(std::uint64_t seed) {
                 {"project_id", g.projects[0]}, {"task_id", "mono-task"}, {"session_id", "mono-s"}};
         events.push_back({u, used_at, {}});
         events.push_back({c, done_at, {}});
-        credits::Account more = load(g.text(events));
+        credits::LoadedLedger more = load(g.text(events));
         const credits::Answer r = more.report(at_inside);
         REQUIRE(r.ok);
         if (seed % 10 == 0) check_report(r.json);
@@ -581,7 +581,7 @@ void check_properties(std::uint64_t seed) {
         }
         std::vector<Event> events = g.events;
         events.push_back({e, granted_at, {}});
-        credits::Account more = load(g.text(events));
+        credits::LoadedLedger more = load(g.text(events));
         const credits::Answer r = more.report(at_inside);
         REQUIRE(r.ok);
         if (seed % 10 == 0) check_report(r.json);
@@ -594,7 +594,7 @@ void check_properties(std::uint64_t seed) {
         std::vector<Event> events;
         for (const Event& e : g.events)
             if (e.at_ns <= inside) events.push_back(e);
-        credits::Account cut = load(g.text(events));
+        credits::LoadedLedger cut = load(g.text(events));
         const Answers a = ask(cut, at_inside, g.projects);
         const Tail got = split_tail(a.report);
         const Tail want = split_tail(base_inside.report);
@@ -648,7 +648,7 @@ TEST_CASE("the ledger generator covers what the properties need", "[property]") 
     for (std::uint64_t seed = first_seed(); seed < first_seed() + 200; ++seed) {
         const Generated g = Generator(seed).make();
         const std::string text = g.text();
-        credits::Account account = load(text);
+        credits::LoadedLedger account = load(text);
         const OJson r = OJson::parse(account.report(credits::format_instant(g.last_ns)).json);
         for (const OJson& e : r["ledger"]) {
             overdrafts += e["kind"] == "charge" && e["overdraft_tokens"] > 0;
@@ -675,7 +675,7 @@ TEST_CASE("generated parity vectors: this build gives the native bytes", "[prope
         CAPTURE(name);
         const std::string ledger = read_file(name + ".ledger.json");
         const OJson query = OJson::parse(read_file(name + ".query.json"));
-        credits::Account account = load(ledger);
+        credits::LoadedLedger account = load(ledger);
         const credits::Answer report = account.report(query.at("at").get<std::string>());
         REQUIRE(report.ok);
         CHECK(report.json == read_file(name + ".report.json"));
@@ -694,7 +694,7 @@ TEST_CASE("write the generated parity vectors (native only, on request)", "[.wri
         const Generated g = Generator(seed).make();
         const std::string text = g.text();
         const std::string at = vector_at(g, seed);
-        credits::Account account = load(text);
+        credits::LoadedLedger account = load(text);
         const credits::Answer report = account.report(at);
         REQUIRE(report.ok);
         const std::string name = vector_name(i);

@@ -28,7 +28,7 @@ std::vector<std::string> dates(const json& report) {
 }
 
 // Three sessions of output 1, 10 and 100 tokens at 10:00, 11:00 and 12:00, each completed at once.
-credits::Account three_records() {
+credits::LoadedLedger three_records() {
     return load(ledger_text({
         opened("open", opening),
         chat("u1", "2026-01-02T10:00:00Z", "t1", "s1", {.output = 1}),
@@ -43,7 +43,7 @@ credits::Account three_records() {
 }  // namespace
 
 TEST_CASE("§12 range: from defaults to the opening, to to T, and records at T count") {
-    credits::Account account = three_records();
+    credits::LoadedLedger account = three_records();
     const json r = account_report(account, "2026-01-02T12:00:00Z");
     CHECK(r["at"] == "2026-01-02T12:00:00Z");
     CHECK(r["from"] == opening);
@@ -53,7 +53,7 @@ TEST_CASE("§12 range: from defaults to the opening, to to T, and records at T c
 }
 
 TEST_CASE("§12 range: an explicit [from, to) includes from and excludes to") {
-    credits::Account account = three_records();
+    credits::LoadedLedger account = three_records();
     const json r = account_report(account, "2026-01-02T12:00:00Z", "2026-01-02T11:00:00Z", "2026-01-02T12:00:00Z");
     CHECK(r["from"] == "2026-01-02T11:00:00Z");
     CHECK(r["to"] == "2026-01-02T12:00:00Z");
@@ -71,7 +71,7 @@ TEST_CASE("§12 range: an explicit [from, to) includes from and excludes to") {
 }
 
 TEST_CASE("§12 range: a record counts by its own at, in the category its session has at T") {
-    credits::Account account = load(ledger_text({
+    credits::LoadedLedger account = load(ledger_text({
         opened("open", opening),
         chat("u1", "2026-01-02T10:00:00Z", "t1", "s1", {.output = 30}),
         completed("c1", "2026-01-02T11:00:00Z", "t1", "s1"),
@@ -83,7 +83,7 @@ TEST_CASE("§12 range: a record counts by its own at, in the category its sessio
 }
 
 TEST_CASE("§12 range: to later than T, from later than to, or a bad instant is rejected (invalid_query)") {
-    credits::Account account = three_records();
+    credits::LoadedLedger account = three_records();
     const json later = error_of(account.report("2026-01-02T12:00:00Z", {}, "2026-01-02T12:00:00.000000001Z"));
     CHECK(later["code"] == "invalid_query");
     CHECK(later["pointer"] == "/to");
@@ -144,7 +144,7 @@ TEST_CASE("§12 daily rows: the extreme offsets +14:00 and -14:00") {
 }
 
 TEST_CASE("§12 daily rows: limited to the range") {
-    credits::Account account = three_records();
+    credits::LoadedLedger account = three_records();
     const json r = account_report(account, "2026-01-03T00:00:00Z", "2026-01-03T00:00:00Z");
     CHECK(r["daily"].empty());
     CHECK(tokens(r["usage"]["total_tokens"]) == 0);
@@ -161,7 +161,7 @@ TEST_CASE("§12 expires next: the earliest expires_at after T among grants with 
         chat("u1", "2026-01-02T00:00:00Z", "t1", "s1", {.output = 15}),
         completed("c1", "2026-01-02T00:00:00Z", "t1", "s1"),
     };
-    credits::Account account = load(ledger_text(events));
+    credits::LoadedLedger account = load(ledger_text(events));
     // The charge of 15 used g_used's 10 and 5 of g_a.
     const json r = account_report(account, "2026-01-03T00:00:00Z");
     REQUIRE(r["expires_next"].is_object());
@@ -224,7 +224,7 @@ TEST_CASE("§12 project report: tasks and sessions with their status, figures an
     second["model"] = "m-fast";
     json cancel = cancelled("x2", "2026-01-02T12:30:00Z", "t2");
     cancel["reason"] = "requirements changed";
-    credits::Account account = load(ledger_text({
+    credits::LoadedLedger account = load(ledger_text({
         opened("open", opening),
         first,
         second,
@@ -302,7 +302,7 @@ TEST_CASE("§12 project report: tasks and sessions with their status, figures an
 }
 
 TEST_CASE("§12 project report: only tasks and sessions with usage in the range are listed") {
-    credits::Account account = three_records();
+    credits::LoadedLedger account = three_records();
     const json r = project_report(account, "p1", "2026-01-02T12:00:00Z", "2026-01-02T10:30:00Z", "2026-01-02T11:30:00Z");
     REQUIRE(r["tasks"].size() == 1);
     REQUIRE(r["tasks"][0]["sessions"].size() == 1);
@@ -318,7 +318,7 @@ TEST_CASE("§12 project report: only tasks and sessions with usage in the range 
 }
 
 TEST_CASE("§12 project report: an unknown project id is an error (unknown_project)") {
-    credits::Account account = three_records();
+    credits::LoadedLedger account = three_records();
     const json error = error_of(account.project("p_missing", "2026-01-02T12:00:00Z"));
     CHECK(error["code"] == "unknown_project");
     CHECK(error["pointer"] == "/project_id");
@@ -327,7 +327,7 @@ TEST_CASE("§12 project report: an unknown project id is an error (unknown_proje
 }
 
 TEST_CASE("§12 project report: daily rows of the project only, in the account's offset") {
-    credits::Account account = load(ledger_text(
+    credits::LoadedLedger account = load(ledger_text(
         {
             opened("open", "2026-09-01T00:00:00Z"),
             service("u1", "2026-09-12T20:00:00Z", "build", {.output = 5}, "p1"),

@@ -20,7 +20,7 @@ namespace {
 const std::string fffd = "\xEF\xBF\xBD";
 
 // A ledger with a project "p1" and some usage, in the default engine.
-credits::Account sample_account() {
+credits::LoadedLedger sample_account() {
     using namespace fixtures;
     return load(ledger_text({opened("o", "2026-01-01T00:00:00Z"),
                              chat("u", "2026-01-02T00:00:00Z", "t1", "s1", Tokens{1000, 2000, 300})}),
@@ -144,7 +144,7 @@ TEST_CASE("a quoted input is cut between characters to excerpt_bytes_max", "[jso
 }
 
 TEST_CASE("invalid UTF-8 in every query parameter is answered with valid JSON", "[json][utf8][query]") {
-    std::optional<credits::Account> account = sample_account();
+    std::optional<credits::LoadedLedger> account = sample_account();
     const std::string at = "2026-12-01T00:00:00Z";
     const auto check_rejected = [](const credits::Answer& answer, const std::string& code, const std::string& pointer) {
         INFO(answer.json);
@@ -165,7 +165,7 @@ TEST_CASE("invalid UTF-8 in every query parameter is answered with valid JSON", 
         check_rejected(account->forecast(bad), "invalid_query", "/at");
         check_rejected(account->project(bad, at), "unknown_project", "/project_id");
         check_rejected(account->project("p1", at, "", "", bad), "invalid_query", "/utc_offset");
-        const credits::Account::ReportParts parts = account->report_parts(at, "", "", bad);
+        const credits::LoadedLedger::ReportParts parts = account->report_parts(at, "", "", bad);
         check_rejected(parts.rest, "invalid_query", "/utc_offset");
     }
     // The replacement shows where the bad bytes were.
@@ -175,7 +175,7 @@ TEST_CASE("invalid UTF-8 in every query parameter is answered with valid JSON", 
 }
 
 TEST_CASE("messages quote at most excerpt_bytes_max bytes of a query's input", "[json][utf8][query]") {
-    std::optional<credits::Account> account = sample_account();
+    std::optional<credits::LoadedLedger> account = sample_account();
     std::string huge;
     for (int i = 0; i < 50000; ++i) huge += "\xC3\xA9";  // 100 KB of 'é'
     for (const credits::Answer& answer :

@@ -28,7 +28,7 @@ credits::Answer answer(const credits::Engine& engine, const nlohmann::json& c) {
     const std::string text = read_file(c["ledger"]);
     if (command == "check") return engine.check(text);
     std::string errors;
-    std::optional<credits::Account> account = engine.load(text, &errors);
+    std::optional<credits::LoadedLedger> account = engine.load(text, &errors);
     if (!account) return credits::Answer{false, errors};
     if (command == "report" && c.value("without_entries", false)) {
         return account->report_summary(field(c, "at"), field(c, "from"), field(c, "to"), field(c, "utc_offset"),

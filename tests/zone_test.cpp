@@ -22,7 +22,7 @@ const std::string berlin_2026 = "+01:00,2026-03-29T01:00:00Z=+02:00,2026-10-25T0
 const std::string new_york_2026 = "-05:00,2026-03-08T07:00:00Z=-04:00,2026-11-01T06:00:00Z=-05:00";
 
 // One "build" record of `tokens` tokens per instant: ids u0, u1, ...
-credits::Account records_at(const std::vector<std::pair<std::string, std::int64_t>>& records) {
+credits::LoadedLedger records_at(const std::vector<std::pair<std::string, std::int64_t>>& records) {
     std::vector<json> events{opened("open", "2026-01-01T00:00:00Z")};
     for (std::size_t i = 0; i < records.size(); ++i) {
         events.push_back(service("u" + std::to_string(i), records[i].first, "build", {.output = records[i].second}));
@@ -30,7 +30,7 @@ credits::Account records_at(const std::vector<std::pair<std::string, std::int64_
     return load(ledger_text(events));
 }
 
-json zone_report(credits::Account& account, const std::string& utc_offsets, std::string_view at = "2026-12-01T00:00:00Z") {
+json zone_report(credits::LoadedLedger& account, const std::string& utc_offsets, std::string_view at = "2026-12-01T00:00:00Z") {
     const credits::Answer answer = account.report(at, {}, {}, {}, utc_offsets);
     INFO(answer.json);
     REQUIRE(answer.ok);
@@ -39,7 +39,7 @@ json zone_report(credits::Account& account, const std::string& utc_offsets, std:
     return r;
 }
 
-json offset_report(credits::Account& account, const std::string& utc_offset) {
+json offset_report(credits::LoadedLedger& account, const std::string& utc_offset) {
     const credits::Answer answer = account.report("2026-12-01T00:00:00Z", {}, {}, utc_offset);
     REQUIRE(answer.ok);
     return json::parse(answer.json);
@@ -66,7 +66,7 @@ json first_error(const credits::Answer& answer) {
 }
 
 json zone_error(const std::string& utc_offsets) {
-    credits::Account account = records_at({{"2026-06-01T00:00:00Z", 1}});
+    credits::LoadedLedger account = records_at({{"2026-06-01T00:00:00Z", 1}});
     return first_error(account.report("2026-12-01T00:00:00Z", {}, {}, {}, utc_offsets));
 }
 
@@ -75,7 +75,7 @@ using Days = std::map<std::string, std::int64_t>;
 }  // namespace
 
 TEST_CASE("zone: Europe/Berlin springs forward on 2026-03-29 (a day of 23 hours)") {
-    credits::Account account = records_at({
+    credits::LoadedLedger account = records_at({
         {"2026-03-28T22:30:00Z", 1},   // 03-28 23:30 CET
         {"2026-03-28T23:00:00Z", 2},   // 03-29 00:00 CET
         {"2026-03-29T00:59:59Z", 4},   // 03-29 01:59:59 CET, the last second before the change
@@ -91,7 +91,7 @@ TEST_CASE("zone: Europe/Berlin springs forward on 2026-03-29 (a day of 23 hours)
 }
 
 TEST_CASE("zone: Europe/Berlin falls back on 2026-10-25 (a day of 25 hours)") {
-    credits::Account account = records_at({
+    credits::LoadedLedger account = records_at({
         {"2026-10-24T21:59:59Z", 1},   // 10-24 23:59:59 CEST
         {"2026-10-24T22:00:00Z", 2},   // 10-25 00:00 CEST
         {"2026-10-25T00:59:59Z", 4},   // 10-25 02:59:59 CEST
@@ -107,7 +107,7 @@ TEST_CASE("zone: Europe/Berlin falls back on 2026-10-25 (a day of 25 hours)") {
 }
 
 TEST_CASE("zone: America/New_York in both directions") {
-    credits::Account account = records_at({
+    credits::LoadedLedger account = records_at({
         {"2026-03-08T04:59:59Z", 1},    // 03-07 23:59:59 EST
         {"2026-03-08T05:00:00Z", 2},    // 03-08 00:00 EST
         {"2026-03-08T07:00:00Z", 4},    // 03-08 03:00 EDT, the instant of the change
@@ -128,7 +128,7 @@ TEST_CASE("zone: America/New_York in both directions") {
 
 TEST_CASE("zone: a change applies from its own instant on") {
     // A made-up zone that moves from +00:00 to -01:00 at midnight UTC.
-    credits::Account account = records_at({
+    credits::LoadedLedger account = records_at({
         {"2026-04-30T23:59:59.999999999Z", 1},  // 04-30 23:59:59.999999999 at +00:00
         {"2026-05-01T00:00:00Z", 2},            // 04-30 23:00 at -01:00
         {"2026-05-01T01:00:00Z", 4},            // 05-01 00:00 at -01:00
@@ -144,7 +144,7 @@ TEST_CASE("zone: a change applies from its own instant on") {
 
 TEST_CASE("zone: clocks turned back across midnight revisit the day before, which stays one row") {
     // A made-up zone going from -02:00 to -03:00 at 00:30 local time.
-    credits::Account account = records_at({
+    credits::LoadedLedger account = records_at({
         {"2026-02-21T12:00:00Z", 1},  // 02-21 10:00 at -02:00
         {"2026-02-22T02:10:00Z", 2},  // 02-22 00:10 at -02:00
         {"2026-02-22T02:40:00Z", 4},  // 02-21 23:40 at -03:00: the day before again
@@ -156,7 +156,7 @@ TEST_CASE("zone: clocks turned back across midnight revisit the day before, whic
 }
 
 TEST_CASE("zone: a range without a change gives the days of the single offset") {
-    credits::Account account = records_at({
+    credits::LoadedLedger account = records_at({
         {"2026-07-01T21:59:59Z", 1},  // 07-01 23:59:59 CEST
         {"2026-07-01T22:00:00Z", 2},  // 07-02 00:00 CEST
         {"2026-07-15T12:00:00Z", 4},
@@ -177,7 +177,7 @@ TEST_CASE("zone: a range without a change gives the days of the single offset") 
 }
 
 TEST_CASE("zone: the reports echo utc_offsets only when the question gave it") {
-    credits::Account account = records_at({{"2026-06-01T00:00:00Z", 1}});
+    credits::LoadedLedger account = records_at({{"2026-06-01T00:00:00Z", 1}});
     const json r = zone_report(account, berlin_2026);
     CHECK(r["utc_offset"] == "+01:00");
     CHECK(r["utc_offsets"] == json::array({json{{"from", nullptr}, {"offset", "+01:00"}},
@@ -219,7 +219,7 @@ TEST_CASE("zone: malformed utc_offsets are rejected with a code and a pointer") 
         CHECK(error["pointer"] == c.pointer);
         CHECK_FALSE(error["message"].get<std::string>().empty());
     }
-    credits::Account account = records_at({{"2026-06-01T00:00:00Z", 1}});
+    credits::LoadedLedger account = records_at({{"2026-06-01T00:00:00Z", 1}});
     const json both = first_error(account.report("2026-12-01T00:00:00Z", {}, {}, "+01:00", berlin_2026));
     CHECK(both["code"] == "invalid_query");
     CHECK(both["pointer"] == "/utc_offsets");

@@ -115,7 +115,7 @@ public:
         entries_ = {};
         return guarded(last_, [&] {
             if (!ok()) return not_loaded();
-            credits::Account::ReportParts parts = account_->report_parts(at, from, to, utc_offset, utc_offsets);
+            credits::LoadedLedger::ReportParts parts = account_->report_parts(at, from, to, utc_offset, utc_offsets);
             entries_offset_ = parts.entries_offset;
             entries_ = parts.entries;
             entries_generation_ = parts.generation;
@@ -154,7 +154,7 @@ public:
 private:
     static Answer not_loaded() { return Answer{false, std::string(not_loaded_json)}; }
 
-    std::optional<credits::Account> account_;
+    std::optional<credits::LoadedLedger> account_;
     AnswerSlot errors_;  // why the ledger was not loaded ("" when it was)
     AnswerSlot text_;    // the summary
     AnswerSlot last_;

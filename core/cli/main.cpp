@@ -235,7 +235,7 @@ int main(int argc, char** argv) {
     if (command == "quote") return emit(engine->quote(*input), options.pretty);
     if (command == "check") return emit(engine->check(*input), options.pretty);
     std::string errors;
-    std::optional<credits::Account> account = engine->load(*input, &errors);
+    std::optional<credits::LoadedLedger> account = engine->load(*input, &errors);
     if (!account) return emit(credits::Answer{false, errors}, options.pretty);
     if (command == "report") {
         if (options.without_entries) {

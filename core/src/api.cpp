@@ -12,19 +12,19 @@
 
 namespace credits {
 
-const State& Account::state_at(std::int64_t at_ns) {
+const BurnDownState& LoadedLedger::state_at(std::int64_t at_ns) {
     if (!state_ || state_->at_ns != at_ns) {
-        state_ = simulate(ledger_, at_ns);
+        state_ = burn_down(ledger_, at_ns);
         ledger_entries_json_.clear();
     }
     return *state_;
 }
 
-Answer Account::report(std::string_view at, std::string_view from, std::string_view to, std::string_view utc_offset,
+Answer LoadedLedger::report(std::string_view at, std::string_view from, std::string_view to, std::string_view utc_offset,
                        std::string_view utc_offsets) {
     const Result<Query> query = make_query(ledger_, at, from, to, utc_offset, utc_offsets);
     if (!query.ok()) return Answer{false, errors_json(query.errors)};
-    const State& state = state_at(query.value->at_ns);
+    const BurnDownState& state = state_at(query.value->at_ns);
     if (ledger_entries_json_.empty()) {
         ledger_entries_json_ = ledger_entries_json(ledger_, state);
         ++entries_generation_;
@@ -32,11 +32,11 @@ Answer Account::report(std::string_view at, std::string_view from, std::string_v
     return Answer{true, account_report_json(ledger_, state, *query.value, ledger_entries_json_)};
 }
 
-Account::ReportParts Account::report_parts(std::string_view at, std::string_view from, std::string_view to,
+LoadedLedger::ReportParts LoadedLedger::report_parts(std::string_view at, std::string_view from, std::string_view to,
                                            std::string_view utc_offset, std::string_view utc_offsets) {
     const Result<Query> query = make_query(ledger_, at, from, to, utc_offset, utc_offsets);
     if (!query.ok()) return ReportParts{Answer{false, errors_json(query.errors)}, 0, {}, 0};
-    const State& state = state_at(query.value->at_ns);
+    const BurnDownState& state = state_at(query.value->at_ns);
     if (ledger_entries_json_.empty()) {
         ledger_entries_json_ = ledger_entries_json(ledger_, state);
         ++entries_generation_;
@@ -48,7 +48,7 @@ Account::ReportParts Account::report_parts(std::string_view at, std::string_view
     return parts;
 }
 
-Answer Account::project(std::string_view project_id, std::string_view at, std::string_view from, std::string_view to,
+Answer LoadedLedger::project(std::string_view project_id, std::string_view at, std::string_view from, std::string_view to,
                         std::string_view utc_offset, std::string_view utc_offsets) {
     const Result<Query> query = make_query(ledger_, at, from, to, utc_offset, utc_offsets);
     if (!query.ok()) return Answer{false, errors_json(query.errors)};
@@ -60,13 +60,13 @@ Answer Account::project(std::string_view project_id, std::string_view at, std::s
     return Answer{true, std::move(*json)};
 }
 
-Answer Account::forecast(std::string_view at) {
+Answer LoadedLedger::forecast(std::string_view at) {
     const Result<Query> query = make_query(ledger_, at);
     if (!query.ok()) return Answer{false, errors_json(query.errors)};
     return Answer{true, forecast_json(ledger_, state_at(query.value->at_ns))};
 }
 
-Answer Account::report_summary(std::string_view at, std::string_view from, std::string_view to,
+Answer LoadedLedger::report_summary(std::string_view at, std::string_view from, std::string_view to,
                                std::string_view utc_offset, std::string_view utc_offsets) {
     const Result<Query> query = make_query(ledger_, at, from, to, utc_offset, utc_offsets);
     if (!query.ok()) return Answer{false, errors_json(query.errors)};
@@ -83,14 +83,14 @@ EntryPage read_entry_page(std::int64_t offset, std::int64_t limit, std::string_v
     EntryPage page;
     page.offset = offset;
     page.limit = limit;
-    if (offset < 0 || offset > Account::entries_offset_max) {
+    if (offset < 0 || offset > LoadedLedger::entries_offset_max) {
         errors.add(code::invalid_query, std::nullopt, "/offset",
-                   "\"offset\" must be a whole number from 0 to " + std::to_string(Account::entries_offset_max) +
+                   "\"offset\" must be a whole number from 0 to " + std::to_string(LoadedLedger::entries_offset_max) +
                        "; found " + std::to_string(offset) + ".");
     }
-    if (limit < 1 || limit > Account::entries_limit_max) {
+    if (limit < 1 || limit > LoadedLedger::entries_limit_max) {
         errors.add(code::invalid_query, std::nullopt, "/limit",
-                   "\"limit\" must be a whole number from 1 to " + std::to_string(Account::entries_limit_max) +
+                   "\"limit\" must be a whole number from 1 to " + std::to_string(LoadedLedger::entries_limit_max) +
                        "; found " + std::to_string(limit) + ".");
     }
     if (!kinds.empty()) {
@@ -121,7 +121,7 @@ EntryPage read_entry_page(std::int64_t offset, std::int64_t limit, std::string_v
 
 }  // namespace
 
-Answer Account::entries(std::string_view at, std::int64_t offset, std::int64_t limit, std::string_view kinds,
+Answer LoadedLedger::entries(std::string_view at, std::int64_t offset, std::int64_t limit, std::string_view kinds,
                         std::string_view order) {
     const Result<Query> query = make_query(ledger_, at);
     ErrorList errors;
@@ -133,7 +133,7 @@ Answer Account::entries(std::string_view at, std::int64_t offset, std::int64_t l
     return Answer{true, ledger_entries_page_json(state_at(query.value->at_ns), ledger_, page)};
 }
 
-std::string Account::summary_json() const {
+std::string LoadedLedger::summary_json() const {
     JsonWriter w;
     w.begin_object().member("account_id", ledger_.account_id);
     w.member("utc_offset", format_utc_offset(ledger_.utc_offset_minutes));
@@ -172,13 +172,13 @@ Engine Engine::with_defaults() {
     return std::move(*engine);
 }
 
-std::optional<Account> Engine::load(std::string_view ledger_text, std::string* errors) const {
+std::optional<LoadedLedger> Engine::load(std::string_view ledger_text, std::string* errors) const {
     Result<Ledger> ledger = parse_ledger(ledger_text, rules_, catalog_);
     if (!ledger.ok()) {
         if (errors != nullptr) *errors = errors_json(ledger.errors);
         return std::nullopt;
     }
-    return Account(std::move(*ledger.value));
+    return LoadedLedger(std::move(*ledger.value));
 }
 
 Answer Engine::quote(std::string_view input_text) const {
@@ -191,7 +191,7 @@ Answer Engine::quote(std::string_view input_text) const {
 
 Answer Engine::check(std::string_view ledger_text) const {
     std::string errors;
-    const std::optional<Account> account = load(ledger_text, &errors);
+    const std::optional<LoadedLedger> account = load(ledger_text, &errors);
     if (!account) return Answer{false, std::move(errors)};
     std::string summary = account->summary_json();
     assert(summary.front() == '{');

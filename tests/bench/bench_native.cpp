@@ -1,11 +1,11 @@
 // credits_bench: the native side of scripts/bench (issue 6). In-process timings
 // of the core's public API (core/include/credits/api.h) with steady_clock:
 //   load    Engine::load (parse + validate + index the ledger document)
-//   report  Account::report on a freshly loaded account (simulation + report JSON,
+//   report  LoadedLedger::report on a freshly loaded account (simulation + report JSON,
 //           the whole account report including its ledger[] of every charge)
-//   rerun   Account::report again on the same account, same instant, another range
+//   rerun   LoadedLedger::report again on the same account, same instant, another range
 //   quote   Engine::quote, each call timed, median of the calls
-//   forecast  Account::forecast on a generated ledger of N grants that expire an
+//   forecast  LoadedLedger::forecast on a generated ledger of N grants that expire an
 //           hour apart and are drained slowly (every expiry is a step of the
 //           simulation: the worst case for the forecast's cost)
 // Prints one JSON object on stdout; scripts/bench reads it. Not a test: ctest
@@ -124,7 +124,7 @@ std::string forecast_ledger(int grants) {
 int forecast_bench(const credits::Engine& engine, int grants, int runs) {
     const std::string text = forecast_ledger(grants);
     std::string errors;
-    std::optional<credits::Account> account = engine.load(text, &errors);
+    std::optional<credits::LoadedLedger> account = engine.load(text, &errors);
     if (!account) return fail("the forecast ledger was rejected: " + errors.substr(0, 2000));
     std::vector<double> ms;
     std::string hash;
@@ -214,7 +214,7 @@ int main(int argc, char** argv) {
         std::string errors;
         auto t = Clock::now();
         double cpu = cpu_ms();
-        std::optional<credits::Account> account = engine.load(text, &errors);
+        std::optional<credits::LoadedLedger> account = engine.load(text, &errors);
         const double load = ms_since(t);
         const double load_cpu = cpu_ms() - cpu;
         if (!account) return fail("the ledger was rejected: " + errors.substr(0, 2000));

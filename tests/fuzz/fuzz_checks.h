@@ -275,7 +275,7 @@ inline void check_project_report(const OJson& p, const OJson& account_row) {
 }
 
 // A loaded account: questions at several instants, each checked.
-inline void check_account(credits::Account& account) {
+inline void check_account(credits::LoadedLedger& account) {
     const credits::Ledger& ledger = account.ledger();
     std::vector<std::int64_t> instants{ledger.opened_at_ns};
     const auto& all = ledger.event_instants_ns;
@@ -347,7 +347,7 @@ inline void check_account(credits::Account& account) {
 
 inline void check_ledger_text(std::string_view text, const credits::Engine& engine = default_engine()) {
     std::string errors;
-    std::optional<credits::Account> account = engine.load(text, &errors);
+    std::optional<credits::LoadedLedger> account = engine.load(text, &errors);
     const credits::Answer check = engine.check(text);
     FZ_CHECK(check.ok == account.has_value(), "check agrees with load");
     if (!account) {
@@ -467,7 +467,7 @@ inline void check_engine(const credits::Engine& engine) {
     }
     const std::string ledger = sample_ledger(plan_id, std::nullopt);
     std::string errors;
-    std::optional<credits::Account> account = engine.load(ledger, &errors);
+    std::optional<credits::LoadedLedger> account = engine.load(ledger, &errors);
     if (!account) {
         // Only a signup or plan amount near 2^53 - 1 can push the document's sum out of range.
         check_errors(errors);
@@ -480,7 +480,7 @@ inline void check_engine(const credits::Engine& engine) {
     // A pack id is free text in a purchase, never checked against the catalog; ids over
     // 256 bytes are refused, so only use short ones.
     if (pack_id && pack_id->size() <= 256) {
-        std::optional<credits::Account> with_pack = engine.load(sample_ledger(plan_id, pack_id), &errors);
+        std::optional<credits::LoadedLedger> with_pack = engine.load(sample_ledger(plan_id, pack_id), &errors);
         FZ_CHECK(with_pack.has_value(), "the sample ledger with a pack loads");
     }
 }
@@ -540,7 +540,7 @@ inline void check_provider_usage_bytes(std::string_view data) {
         std::string(format) + R"(","usage":)" + std::string(text) +
         R"(}},{"id":"c","type":"session_completed","at":"2026-01-03T00:00:00Z","project_id":"p","task_id":"t","session_id":"s"}]})";
     std::string ledger_errors;
-    std::optional<credits::Account> account = default_engine().load(ledger, &ledger_errors);
+    std::optional<credits::LoadedLedger> account = default_engine().load(ledger, &ledger_errors);
     if (!account) {
         check_errors(ledger_errors);
         if (counts && !usage.is_null()) {
@@ -565,10 +565,10 @@ inline void check_provider_usage_bytes(std::string_view data) {
 // --- questions: the query strings of report, project and forecast ---------------------------------
 
 // A small account every query target asks about (project "p", opened 2026-01-01).
-inline credits::Account& query_account() {
-    static credits::Account account = [] {
+inline credits::LoadedLedger& query_account() {
+    static credits::LoadedLedger account = [] {
         std::string errors;
-        std::optional<credits::Account> loaded = default_engine().load(sample_ledger(std::nullopt, std::nullopt), &errors);
+        std::optional<credits::LoadedLedger> loaded = default_engine().load(sample_ledger(std::nullopt, std::nullopt), &errors);
         FZ_CHECK(loaded.has_value(), "the sample ledger loads: " + errors);
         return std::move(*loaded);
     }();
@@ -604,12 +604,12 @@ inline void check_query_bytes(std::string_view data) {
         if (mode == 2) valid = valid && project == "p";
     }
 
-    credits::Account& account = query_account();
+    credits::LoadedLedger& account = query_account();
     credits::Answer answer;
     if (mode == 0) answer = account.report(at, from, to, offset);
     if (mode == 1) {
         // The parts joined as the JS layer joins them are the whole report, byte for byte.
-        const credits::Account::ReportParts parts = account.report_parts(at, from, to, offset);
+        const credits::LoadedLedger::ReportParts parts = account.report_parts(at, from, to, offset);
         answer = parts.rest;
         if (answer.ok) {
             FZ_CHECK(parts.entries_offset <= answer.json.size(), "the ledger[] offset is inside the report");

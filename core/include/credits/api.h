@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "credits/documents.h"
-#include "credits/engine.h"
+#include "credits/burn_down.h"
 #include "credits/ledger.h"
 
 namespace credits {
@@ -20,11 +20,12 @@ struct Answer {
     std::string json;
 };
 
-// A validated ledger plus the engine state of the last instant asked about,
-// so new ranges at the same instant are answered without re-simulating.
-class Account {
+// A loaded ledger: the validated records plus the burn-down of the last
+// instant asked about, so new ranges at the same instant are answered without
+// running it again. JavaScript's Ledger (wasm/credits.js) wraps one.
+class LoadedLedger {
 public:
-    explicit Account(Ledger ledger) : ledger_(std::move(ledger)) {}
+    explicit LoadedLedger(Ledger ledger) : ledger_(std::move(ledger)) {}
 
     // `utc_offset` (optional) draws the daily rows in another offset than the
     // account's; `utc_offsets` (optional, instead) in a zone whose offset
@@ -68,9 +69,9 @@ public:
     [[nodiscard]] std::string summary_json() const;
 
 private:
-    const State& state_at(std::int64_t at_ns);
+    const BurnDownState& state_at(std::int64_t at_ns);
     Ledger ledger_;
-    std::optional<State> state_;
+    std::optional<BurnDownState> state_;
     // The account report's ledger[] for state_ (it does not depend on the
     // range), written once: most of a report's bytes, so a new range is cheap.
     std::string ledger_entries_json_;
@@ -85,7 +86,7 @@ public:
     static Engine with_defaults();
 
     // nullopt with `errors_json` set when the document is rejected.
-    std::optional<Account> load(std::string_view ledger_text, std::string* errors_json) const;
+    std::optional<LoadedLedger> load(std::string_view ledger_text, std::string* errors_json) const;
     Answer quote(std::string_view input_text) const;
     // Validates only: {"ok": true, ...counts} or the errors.
     Answer check(std::string_view ledger_text) const;

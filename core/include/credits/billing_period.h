@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "credits/engine.h"
+#include "credits/burn_down.h"
 #include "credits/json_writer.h"
 #include "credits/ledger.h"
 
@@ -29,9 +29,9 @@ struct BillingPeriod {
 // plan grants whose period has begun (the latest-starting one when several),
 // else the calendar month of T in the account's utc_offset; the warning's
 // basis is those plan grants, else every active grant that granted tokens.
-BillingPeriod billing_period(const Ledger& ledger, const State& state);
+BillingPeriod billing_period(const Ledger& ledger, const BurnDownState& state);
 
 // "billing_period": {...}
-void write_billing_period(JsonWriter& w, const Ledger& ledger, const State& state);
+void write_billing_period(JsonWriter& w, const Ledger& ledger, const BurnDownState& state);
 
 }  // namespace credits

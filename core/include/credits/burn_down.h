@@ -1,6 +1,7 @@
-// The engine (spec §4–§8): applies grants, charges, expiries and repayments
-// in order up to an instant T and keeps the ledger entries that explain the
-// balance. It cannot fail: every ledger it gets was validated whole.
+// The burn-down (spec §4–§8): applies grants, charges, expiries and repayments
+// in the §10 order up to an instant T and keeps the ledger entries that explain
+// the balance. It cannot fail: every ledger it gets was validated whole.
+// ("Engine" is the facade of api.h that the CLI and JavaScript call.)
 #pragma once
 
 #include <cstdint>
@@ -36,7 +37,7 @@ struct LedgerEntry {
     std::int64_t balance_tokens = 0;   // balance right after the entry
 };
 
-struct State {
+struct BurnDownState {
     std::int64_t at_ns = 0;
     std::vector<GrantState> grants;    // parallel to Ledger::grants
     std::vector<LedgerEntry> entries;
@@ -49,9 +50,11 @@ struct State {
     [[nodiscard]] std::int64_t balance_tokens() const { return remaining_tokens - overdraft_tokens; }
 };
 
-State simulate(const Ledger& ledger, std::int64_t at_ns);
+// The account's grants, charges and entries at `at_ns`: every action of the
+// ledger dated at or before it, applied in order.
+BurnDownState burn_down(const Ledger& ledger, std::int64_t at_ns);
 
 // Checks conservation (spec §14) on a state; used by tests and debug asserts.
-bool conserves(const Ledger& ledger, const State& state);
+bool conserves(const Ledger& ledger, const BurnDownState& state);
 
 }  // namespace credits

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "credits/engine.h"
+#include "credits/burn_down.h"
 #include "credits/ledger.h"
 
 namespace credits {
@@ -22,7 +22,7 @@ struct ForecastWindow {
     std::int64_t length_ns = 0;
     std::int64_t charged_tokens = 0;
 };
-ForecastWindow forecast_window(const Ledger& ledger, const State& state);
+ForecastWindow forecast_window(const Ledger& ledger, const BurnDownState& state);
 
 // charged / window in tokens per day, rounded down, computed in 128 bits and
 // saturated at amount_tokens_max (a window shorter than a day can exceed it);
@@ -39,9 +39,9 @@ struct ForecastProjection {
 
 // The simulation forward from the state at `charged` tokens per `window_ns`.
 // O(n log n) in the number of grants.
-ForecastProjection forecast_projection(const Ledger& ledger, const State& state, std::int64_t charged,
+ForecastProjection forecast_projection(const Ledger& ledger, const BurnDownState& state, std::int64_t charged,
                                        std::int64_t window_ns);
 
-std::string forecast_json(const Ledger& ledger, const State& state);
+std::string forecast_json(const Ledger& ledger, const BurnDownState& state);
 
 }  // namespace credits

@@ -10,104 +10,6 @@
 
 namespace credits {
 
-Figures& Figures::operator+=(const Figures& other) {
-    charged_tokens += other.charged_tokens;
-    cache_hit_tokens += other.cache_hit_tokens;
-    summarization_tokens += other.summarization_tokens;
-    other_service_tokens += other.other_service_tokens;
-    cancelled_tokens += other.cancelled_tokens;
-    pending_tokens += other.pending_tokens;
-    return *this;
-}
-
-Result<Query> make_query(const Ledger& ledger, std::string_view at, std::string_view from, std::string_view to,
-                         std::string_view utc_offset, std::string_view utc_offsets) {
-    ErrorList errors;
-    const auto read = [&](std::string_view text, std::string_view name) -> std::optional<std::int64_t> {
-        InstantProblem problem = InstantProblem::none;
-        const std::optional<Instant> instant = parse_instant(text, &problem);
-        if (!instant) {
-            errors.add(code::invalid_query, std::nullopt, "/" + std::string(name),
-                       "\"" + std::string(name) + "\" must be an RFC 3339 instant with a zone between 1970 and 2200, like "
-                       "\"2026-12-01T00:00:00Z\"; found \"" + excerpt(text) + "\".");
-            return std::nullopt;
-        }
-        return instant->ns;
-    };
-    Query query;
-    if (at.empty()) {
-        errors.add(code::invalid_query, std::nullopt, "/at", "Every question needs the instant \"at\" it is asked at.");
-        return Result<Query>::failure(errors.take());
-    }
-    const auto at_ns = read(at, "at");
-    const auto from_ns = from.empty() ? std::optional<std::int64_t>(ledger.opened_at_ns) : read(from, "from");
-    const auto to_ns = to.empty() ? at_ns : read(to, "to");
-    if (!at_ns || !from_ns || !to_ns) return Result<Query>::failure(errors.take());
-    if (*to_ns > *at_ns) {
-        errors.add(code::invalid_query, std::nullopt, "/to",
-                   "\"to\" (" + format_instant(*to_ns) + ") is later than the report instant \"at\" (" +
-                       format_instant(*at_ns) + "); usage after the report instant is not known yet.");
-    }
-    if (!from.empty() && *from_ns > *to_ns) {
-        errors.add(code::invalid_query, std::nullopt, "/from", "\"from\" must not be later than \"to\".");
-    }
-    query.utc_offset_minutes = ledger.utc_offset_minutes;
-    if (!utc_offset.empty()) {
-        const std::optional<int> minutes = parse_utc_offset(utc_offset);
-        if (!minutes) {
-            errors.add(code::invalid_query, std::nullopt, "/utc_offset",
-                       "\"utc_offset\" must look like \"+08:00\" or \"-05:30\", within +-14:00; found \"" +
-                           excerpt(utc_offset) + "\".");
-        }
-        query.utc_offset_minutes = minutes.value_or(0);
-    }
-    query.zone.initial_minutes = query.utc_offset_minutes;
-    if (!utc_offsets.empty()) {
-        if (!utc_offset.empty()) {
-            errors.add(code::invalid_query, std::nullopt, "/utc_offsets",
-                       "Give \"utc_offset\" (one offset) or \"utc_offsets\" (a zone's offsets over time), not both.");
-        }
-        Result<ZoneOffsets> zone = parse_zone_offsets(utc_offsets);
-        for (Error& e : zone.errors) errors.add(e.code, std::nullopt, std::move(e.pointer), std::move(e.message));
-        if (zone.ok()) {
-            query.zone = std::move(*zone.value);
-            query.zone_given = true;
-            query.utc_offset_minutes = query.zone.offset_at(*at_ns);
-        }
-    }
-    if (!errors.empty()) return Result<Query>::failure(errors.take());
-    query.at_ns = *at_ns;
-    query.from_ns = *from_ns;
-    query.to_ns = *to_ns;
-    query.to_inclusive = to.empty();
-    return Result<Query>::success(query);
-}
-
-SessionStatus session_status(const Ledger& ledger, const Session& session, std::int64_t at_ns) {
-    if (session.completed_at_ns && *session.completed_at_ns <= at_ns) return SessionStatus::completed;
-    const Task& task = ledger.tasks[session.task];
-    if (task.cancelled_at_ns && *task.cancelled_at_ns <= at_ns) return SessionStatus::cancelled;
-    return SessionStatus::in_progress;
-}
-
-Figures classify(const Ledger& ledger, const UsageRecord& record, std::int64_t at_ns) {
-    Figures f;
-    const std::int64_t all = record.output_tokens + record.input_cache_miss_tokens + record.input_cache_hit_tokens;
-    switch (record.service) {
-        case Service::summarization: f.summarization_tokens = all; return f;
-        case Service::other: f.other_service_tokens = all; return f;
-        case Service::agent_chat: break;
-    }
-    f.cache_hit_tokens = record.input_cache_hit_tokens;
-    const std::int64_t billable = charged_tokens(record.output_tokens, record.input_cache_miss_tokens);
-    switch (session_status(ledger, ledger.sessions[record.session], at_ns)) {
-        case SessionStatus::completed: f.charged_tokens = billable; break;
-        case SessionStatus::cancelled: f.cancelled_tokens = billable; break;
-        case SessionStatus::in_progress: f.pending_tokens = billable; break;
-    }
-    return f;
-}
-
 namespace {
 
 std::string_view status_name(SessionStatus status) {
@@ -197,7 +99,7 @@ void write_daily(JsonWriter& w, const Ledger& ledger, const Query& query, std::u
     w.end_array();
 }
 
-void write_charge_entry_body(JsonWriter& w, const Ledger& ledger, const State& state, const LedgerEntry& entry) {
+void write_charge_entry_body(JsonWriter& w, const Ledger& ledger, const BurnDownState& state, const LedgerEntry& entry) {
     const Session& session = ledger.sessions[entry.index];
     w.member("event_id", session.completion_event_id);
     w.member("project_id", ledger.projects[session.project].id);
@@ -215,7 +117,7 @@ void write_charge_entry_body(JsonWriter& w, const Ledger& ledger, const State& s
     w.amount("overdraft", entry.overdraft_tokens);
 }
 
-void write_entry(JsonWriter& w, const Ledger& ledger, const State& state, const LedgerEntry& entry) {
+void write_entry(JsonWriter& w, const Ledger& ledger, const BurnDownState& state, const LedgerEntry& entry) {
     w.begin_object();
     switch (entry.kind) {
         case EntryKind::grant: {
@@ -247,7 +149,7 @@ void write_entry(JsonWriter& w, const Ledger& ledger, const State& state, const 
     w.end_object();
 }
 
-void write_grants(JsonWriter& w, const Ledger& ledger, const State& state) {
+void write_grants(JsonWriter& w, const Ledger& ledger, const BurnDownState& state) {
     w.key("grants").begin_array();
     for (std::size_t g = 0; g < ledger.grants.size(); ++g) {
         const GrantState& s = state.grants[g];
@@ -265,7 +167,7 @@ void write_grants(JsonWriter& w, const Ledger& ledger, const State& state) {
     w.end_array();
 }
 
-void write_balance(JsonWriter& w, const Ledger& ledger, const State& state) {
+void write_balance(JsonWriter& w, const Ledger& ledger, const BurnDownState& state) {
     w.amount("balance", state.balance_tokens()).amount("overdraft", state.overdraft_tokens);
     w.member("can_start_agent_chat", state.balance_tokens() > 0);
     w.amount("lifetime_charged", state.lifetime_charged_tokens);
@@ -307,7 +209,7 @@ void write_balance(JsonWriter& w, const Ledger& ledger, const State& state) {
 
 }  // namespace
 
-std::string ledger_entries_json(const Ledger& ledger, const State& state) {
+std::string ledger_entries_json(const Ledger& ledger, const BurnDownState& state) {
     JsonWriter w;
     // About 450 bytes a charge entry: one allocation instead of a dozen regrowths.
     w.reserve(state.entries.size() * 480 + 16);
@@ -317,14 +219,14 @@ std::string ledger_entries_json(const Ledger& ledger, const State& state) {
     return w.take();
 }
 
-std::string account_report_json(const Ledger& ledger, const State& state, const Query& query) {
+std::string account_report_json(const Ledger& ledger, const BurnDownState& state, const Query& query) {
     return account_report_json(ledger, state, query, ledger_entries_json(ledger, state));
 }
 
 namespace {
 
 // The account report; `ledger_entries` null: "ledger_entries" (a count) instead of "ledger".
-std::string write_account_report(const Ledger& ledger, const State& state, const Query& query,
+std::string write_account_report(const Ledger& ledger, const BurnDownState& state, const Query& query,
                                  const std::string_view* ledger_entries, std::size_t* ledger_entries_offset) {
     assert(state.at_ns == query.at_ns);
     JsonWriter w;
@@ -377,16 +279,16 @@ std::string write_account_report(const Ledger& ledger, const State& state, const
 
 }  // namespace
 
-std::string account_report_json(const Ledger& ledger, const State& state, const Query& query,
+std::string account_report_json(const Ledger& ledger, const BurnDownState& state, const Query& query,
                                 std::string_view ledger_entries, std::size_t* ledger_entries_offset) {
     return write_account_report(ledger, state, query, &ledger_entries, ledger_entries_offset);
 }
 
-std::string account_summary_report_json(const Ledger& ledger, const State& state, const Query& query) {
+std::string account_summary_report_json(const Ledger& ledger, const BurnDownState& state, const Query& query) {
     return write_account_report(ledger, state, query, nullptr, nullptr);
 }
 
-std::string ledger_entries_page_json(const State& state, const Ledger& ledger, const EntryPage& page) {
+std::string ledger_entries_page_json(const BurnDownState& state, const Ledger& ledger, const EntryPage& page) {
     assert(page.offset >= 0 && page.limit >= 0);
     const auto kept = [&](const LedgerEntry& e) { return (page.kinds >> static_cast<unsigned>(e.kind) & 1u) != 0; };
     JsonWriter w;
@@ -428,7 +330,7 @@ struct TaskRow {
 
 }  // namespace
 
-std::optional<std::string> project_report_json(const Ledger& ledger, const State& state, const Query& query,
+std::optional<std::string> project_report_json(const Ledger& ledger, const BurnDownState& state, const Query& query,
                                                std::string_view project_id) {
     const std::uint32_t project = ledger.find_project(project_id);
     if (project == no_index) return std::nullopt;

@@ -37,7 +37,7 @@ void calendar_month(BillingPeriod& period, std::int64_t at_ns, int offset_minute
 
 }  // namespace
 
-BillingPeriod billing_period(const Ledger& ledger, const State& state) {
+BillingPeriod billing_period(const Ledger& ledger, const BurnDownState& state) {
     const std::int64_t at_ns = state.at_ns;
     BillingPeriod period;
     // The plan grants of the period T is in: active (so T is before the period's
@@ -78,7 +78,7 @@ BillingPeriod billing_period(const Ledger& ledger, const State& state) {
     return period;
 }
 
-void write_billing_period(JsonWriter& w, const Ledger& ledger, const State& state) {
+void write_billing_period(JsonWriter& w, const Ledger& ledger, const BurnDownState& state) {
     const BillingPeriod period = billing_period(ledger, state);
     w.key("billing_period").begin_object();
     w.member("basis", period.basis == PeriodBasis::plan ? "plan" : "calendar_month");

@@ -1,4 +1,4 @@
-#include "credits/engine.h"
+#include "credits/burn_down.h"
 
 #include <cassert>
 #include <set>
@@ -15,7 +15,7 @@ public:
         state_.charge_entry_by_session.assign(ledger.sessions.size(), no_index);
     }
 
-    State run() {
+    BurnDownState run() {
         for (const Action& action : ledger_.actions) {
             if (action.at_ns > state_.at_ns) break;
             switch (action.kind) {
@@ -108,15 +108,15 @@ private:
     }
 
     const Ledger& ledger_;
-    State state_;
+    BurnDownState state_;
     std::set<std::uint32_t, BurnOrder> active_;  // granted, unexpired, with tokens remaining
 };
 
 }  // namespace
 
-State simulate(const Ledger& ledger, std::int64_t at_ns) { return Simulation(ledger, at_ns).run(); }
+BurnDownState burn_down(const Ledger& ledger, std::int64_t at_ns) { return Simulation(ledger, at_ns).run(); }
 
-bool conserves(const Ledger& ledger, const State& state) {
+bool conserves(const Ledger& ledger, const BurnDownState& state) {
     std::int64_t used = 0;
     std::int64_t remaining = 0;
     for (std::size_t g = 0; g < ledger.grants.size(); ++g) {

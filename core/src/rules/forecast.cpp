@@ -29,7 +29,7 @@ std::int64_t round_up_to_second(Wide ns) {
 }
 
 // Active grants with tokens, in burn-down order.
-std::vector<std::uint32_t> burn_down_order(const Ledger& ledger, const State& state) {
+std::vector<std::uint32_t> burn_down_order(const Ledger& ledger, const BurnDownState& state) {
     std::vector<std::uint32_t> order;
     for (std::uint32_t g = 0; g < ledger.grants.size(); ++g)
         if (state.grants[g].active && state.grants[g].remaining_tokens > 0) order.push_back(g);
@@ -60,7 +60,7 @@ std::uint64_t drain_front(std::vector<std::int64_t>& remaining, std::size_t& hea
 // of what is left. So one pointer drains the front and a second walks the
 // blocks of equal expiry; each grant is visited a bounded number of times
 // after the O(n log n) sort, whatever the number of distinct expiries.
-ForecastProjection forecast_projection(const Ledger& ledger, const State& state, std::int64_t charged,
+ForecastProjection forecast_projection(const Ledger& ledger, const BurnDownState& state, std::int64_t charged,
                                        std::int64_t window_ns) {
     const std::int64_t at_ns = state.at_ns;
     ForecastProjection out;
@@ -131,7 +131,7 @@ ForecastProjection forecast_projection(const Ledger& ledger, const State& state,
     return out;
 }
 
-ForecastWindow forecast_window(const Ledger& ledger, const State& state) {
+ForecastWindow forecast_window(const Ledger& ledger, const BurnDownState& state) {
     ForecastWindow window;
     const std::int64_t at_ns = state.at_ns;
     window.start_ns = std::min(std::max(at_ns - forecast_window_ns, ledger.opened_at_ns), at_ns);
@@ -202,7 +202,7 @@ void write_replay(JsonWriter& w, const Replay& replay) {
 // What expires next (the account report's expires_next: the earliest
 // expires_at after T among active grants with tokens left) and what of it is
 // likely to go unused; null when nothing with tokens expires.
-void write_next_expiry(JsonWriter& w, const Ledger& ledger, const State& state, const ForecastProjection& projection) {
+void write_next_expiry(JsonWriter& w, const Ledger& ledger, const BurnDownState& state, const ForecastProjection& projection) {
     std::int64_t next_ns = instant_never_ns;
     for (std::size_t g = 0; g < ledger.grants.size(); ++g)
         if (state.grants[g].active && state.grants[g].remaining_tokens > 0 && ledger.grants[g].expires())
@@ -220,7 +220,7 @@ void write_next_expiry(JsonWriter& w, const Ledger& ledger, const State& state, 
 
 }  // namespace
 
-std::string forecast_json(const Ledger& ledger, const State& state) {
+std::string forecast_json(const Ledger& ledger, const BurnDownState& state) {
     const std::int64_t at_ns = state.at_ns;
     const ForecastWindow window = forecast_window(ledger, state);
     const ForecastProjection projection = forecast_projection(ledger, state, window.charged_tokens, window.length_ns);

@@ -7,7 +7,7 @@
 #include "credits/json_input.h"
 #include "credits/json_writer.h"
 #include "credits/pack_mix.h"
-#include "fast_json.h"
+#include "input/fast_json.h"
 
 namespace credits {
 

@@ -147,7 +147,7 @@ TEST_CASE("§2 other services: anything but agent_chat and summarization is free
 }
 
 TEST_CASE("§2 pending: a session's usage is not charged until the session completes") {
-    credits::Account account = load(ledger_text({
+    credits::LoadedLedger account = load(ledger_text({
         opened("open", opening),
         chat("u1", "2026-01-01T10:00:00Z", "t1", "s1", {.output = 30, .miss = 20, .hit = 5}),
         completed("c1", "2026-01-01T11:00:00Z", "t1", "s1"),
@@ -431,7 +431,7 @@ TEST_CASE("§6 expiry: usable strictly before expires_at; a completion at expire
 }
 
 TEST_CASE("§6 expiry: at expires_at the unused remainder leaves the balance for good") {
-    credits::Account account = load(ledger_text({
+    credits::LoadedLedger account = load(ledger_text({
         opened("open", opening),
         granted("promo", "2026-01-01T01:00:00Z", "0.01", "2026-01-10T00:00:00Z"),
         chat("u1", "2026-01-05T00:00:00Z", "t1", "s1", {.output = 30}),
@@ -499,7 +499,7 @@ TEST_CASE("§7 running out: the uncovered rest becomes an overdraft and the bala
 }
 
 TEST_CASE("§7 running out: the next grant repays the overdraft before anything of it is spendable") {
-    credits::Account account = load(ledger_text({
+    credits::LoadedLedger account = load(ledger_text({
         opened("open", opening),
         chat("u1", "2026-01-02T00:00:00Z", "t1", "s1", {.output = 250}),
         completed("c1", "2026-01-02T00:00:00Z", "t1", "s1"),
@@ -603,7 +603,7 @@ TEST_CASE("§7 running out: an account opened with signup_credits 0 starts unabl
 // ---------------------------------------------------------------------------
 
 TEST_CASE("§8 cancelled tasks: a session not completed by T is cancelled, never charged") {
-    credits::Account account = load(ledger_text({
+    credits::LoadedLedger account = load(ledger_text({
         opened("open", opening),
         chat("u1", "2026-01-01T10:00:00Z", "t1", "s1", {.output = 30, .miss = 20, .hit = 5}),
         cancelled("x1", "2026-01-01T11:00:00Z", "t1"),
@@ -720,7 +720,7 @@ TEST_CASE("§8 cancelled tasks: the earliest of several cancellations governs") 
         CHECK(has_error(errors, "completion_after_cancellation", "c1"));
     }
     SECTION("the task is cancelled from the earliest one, with its reason") {
-        credits::Account account = load(ledger_text({
+        credits::LoadedLedger account = load(ledger_text({
             opened("open", opening),
             chat("u1", "2026-01-01T09:00:00Z", "t1", "s1", {.output = 30}),
             late,
@@ -737,7 +737,7 @@ TEST_CASE("§8 cancelled tasks: the earliest of several cancellations governs") 
 }
 
 TEST_CASE("§8 pending: a session is pending at T until completed or cancelled, whichever comes after T") {
-    credits::Account account = load(ledger_text({
+    credits::LoadedLedger account = load(ledger_text({
         opened("open", opening),
         chat("u1", "2026-01-01T10:00:00Z", "t1", "s1", {.output = 30}),
         chat("u2", "2026-01-01T10:00:00Z", "t2", "s1", {.output = 40}),
@@ -807,7 +807,7 @@ TEST_CASE("§10 same instant: completions apply before cancellations") {
 TEST_CASE("§10 same instant: expiries of one instant apply in byte order of their grant ids, not in burn-down order") {
     // Burn-down order would take the promotion first (free before paid on an
     // expiry tie); the application order of expiries is by id: "a_plan" < "b_promo".
-    credits::Account account = load(ledger_text({
+    credits::LoadedLedger account = load(ledger_text({
         opened("open", opening),
         billed_until("a_plan", "2026-01-01T01:00:00Z", "2026-01-10T00:00:00Z"),
         granted("b_promo", "2026-01-01T02:00:00Z", "0.01", "2026-01-10T00:00:00Z"),
@@ -937,7 +937,7 @@ TEST_CASE("§10 the result depends on the set of events, not on the order they a
         purchased("buy2", "2026-02-10T00:00:00Z", 1),
     };
     const auto answers = [](const std::vector<json>& listed) {
-        credits::Account account = load(ledger_text(listed));
+        credits::LoadedLedger account = load(ledger_text(listed));
         std::vector<std::string> out;
         for (const char* at : {"2026-01-04T11:00:00Z", "2026-01-20T00:00:00Z", "2026-03-01T00:00:00Z"}) {
             out.push_back(account.report(at).json);
