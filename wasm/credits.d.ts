@@ -288,7 +288,16 @@ export interface ForecastReport {
 /** A question about a loaded ledger: instants are RFC 3339 strings. */
 export interface ReportQuery {
   at: string | Date;
+  /**
+   * An instant, `"last_30_days"` (the forecast's window: after T − 30 days) or a date
+   * `"YYYY-MM-DD"` (the first instant of that day in the question's zone). The report's `from`
+   * is the instant it resolved to.
+   */
   from?: string | Date;
+  /**
+   * An instant (exclusive) or a date `"YYYY-MM-DD"`: through the end of that day in the
+   * question's zone, cut at T (then `to_inclusive: true`).
+   */
   to?: string | Date;
   /** Draw the daily rows in this offset ("+00:00") instead of the account's; totals do not change. */
   utc_offset?: string;

@@ -50,7 +50,9 @@ instant such as 2026-12-01T00:00:00Z; Z an offset such as +00:00 that draws the
 daily rows in another zone than the account's; ZONE a zone whose offset changes,
 as the offset before the first change then each change INSTANT=OFFSET, in time
 order, e.g. "+01:00,2026-03-29T01:00:00Z=+02:00,2026-10-25T01:00:00Z=+01:00"
-(Europe/Berlin in 2026; docs/report-format.md). Exit status: 0 answered, 1 the document
+(Europe/Berlin in 2026; docs/report-format.md). --from also takes last_30_days (the
+forecast's window) and --from/--to a date such as 2026-11-30: whole days in the
+question's zone, the last one cut at T. Exit status: 0 answered, 1 the document
 or question was rejected (errors on stdout), 2 wrong command line or unreadable file.
 )";
 

@@ -112,16 +112,6 @@ export function wallClock(instant: string, offset: string): string {
   return `${part('year')}-${part('month')}-${part('day')}T${part('hour')}:${part('minute')}:${part('second')}`;
 }
 
-/** The calendar date (YYYY-MM-DD) of an instant in an offset. */
-export function dateInOffset(instant: string, offset: string): string {
-  return wallClock(instant, offset).slice(0, 10);
-}
-
-/** Midnight of a calendar date in an offset, as an RFC 3339 instant the core reads. */
-export function midnightIn(date: string, offset: string): string {
-  return `${date}T00:00:00${offset}`;
-}
-
 // ---------- words ----------
 
 export const SOURCE_LABELS: Record<GrantSource, string> = {

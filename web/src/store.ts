@@ -1,6 +1,6 @@
 // The console's state: the engine, the ledger shown, and the instant it is shown at.
-import { LEDGER_BYTES_MAX, LedgerSession, startEngine, type CreditEngine, type CreditError, type ReportQuery } from './credits';
-import { formatDate, formatDayLong, midnightIn } from './format';
+import { LEDGER_BYTES_MAX, LedgerSession, documentErrors, startEngine, type AccountReport, type CreditEngine, type CreditError, type ReportQuery } from './credits';
+import { formatDate, formatDayLong } from './format';
 
 /** The built-in demo account and the instant its story is told at (web/public/demo/README.md). */
 export const DEMO_LEDGER_URL = 'demo/ledger.json';
@@ -112,52 +112,50 @@ export type RangeKind = 'period' | 'last30' | 'all' | 'custom';
 export interface RangeChoice { kind: RangeKind; from?: string; to?: string }
 
 export interface ResolvedRange {
+  /** The range as instants (the core's answer), for every further question about it. */
   query: ReportQuery;
+  /** The account report of the range. */
+  report?: AccountReport;
   /** Human description, e.g. "Nov 5, 2026 – Dec 1, 2026". */
   label: string;
   error?: string;
 }
 
-const DAY_MS = 86400000;
-
 /**
- * Turns a range choice into a report question. "This period" is the report's billing_period
- * (the core's: the active plan's billing period at T, else the calendar month of T).
+ * Turns a range choice into a report question. The core resolves every bound: "This period" is
+ * the report's billing_period (the active plan's billing period at T, else the calendar month of
+ * T), "Last 30 days" is `from: "last_30_days"` (the forecast's window), and custom dates are whole
+ * days in the account's offset (`from`/`to` as "YYYY-MM-DD"). The report says which instants
+ * they came to; those are what the rest of the page asks about.
  */
 export function resolveRange(session: LedgerSession, at: string, choice: RangeChoice): ResolvedRange {
   const offset = session.utcOffset;
-  const describe = (from: string, to: string) => `${formatDate(from, offset)} – ${formatDate(to, offset)}`;
+  const describe = (report: AccountReport) => `${formatDate(report.from, offset)} – ${formatDate(report.to, offset)}`;
+  let asked: ReportQuery;
   switch (choice.kind) {
-    case 'all': {
-      const from = session.ledger.openedAt;
-      return { query: { at }, label: describe(from, at) };
-    }
-    case 'last30': {
-      const from = new Date(Date.parse(at) - 30 * DAY_MS).toISOString().replace('.000Z', 'Z');
-      return { query: { at, from: maxInstant(from, session.ledger.openedAt) }, label: describe(from, at) };
-    }
-    case 'period': {
-      // The core decides the period (the plan's billing period, else the calendar month).
-      const period = session.account({ at }).billing_period;
-      const start = period.usage_from;
-      return { query: { at, from: start }, label: `${period.basis === 'plan' ? 'Plan period' : 'This month'}: ${describe(start, at)}` };
-    }
-    case 'custom': {
+    case 'all': asked = { at }; break;
+    case 'last30': asked = { at, from: 'last_30_days' }; break;
+    case 'period': asked = { at, from: session.account({ at }).billing_period.usage_from }; break;
+    case 'custom':
       if (!choice.from || !choice.to) return { query: { at }, label: '', error: 'Choose both dates.' };
-      if (choice.to < choice.from) return { query: { at }, label: '', error: 'The end date is before the start date.' };
-      const from = midnightIn(choice.from, offset);
-      const end = midnightIn(nextDate(choice.to), offset);
-      if (Date.parse(from) > Date.parse(at)) return { query: { at }, label: '', error: 'The range starts after the report instant.' };
-      const query: ReportQuery = Date.parse(end) >= Date.parse(at) ? { at, from } : { at, from, to: end };
-      return { query, label: `${formatDayLong(choice.from)} – ${formatDayLong(choice.to)}` };
-    }
+      asked = { at, from: choice.from, to: choice.to };
+      break;
   }
-}
-
-function nextDate(date: string): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
-}
-
-function maxInstant(a: string, b: string): string {
-  return Date.parse(a) >= Date.parse(b) ? a : b;
+  let report: AccountReport;
+  try {
+    report = session.account(asked);
+  } catch (error) {
+    const errors = documentErrors(error);
+    if (!errors) throw error;
+    return { query: { at }, label: '', error: errors.map((e) => e.message).join(' ') };
+  }
+  const query: ReportQuery = report.to_inclusive ? { at, from: report.from } : { at, from: report.from, to: report.to };
+  switch (choice.kind) {
+    case 'period':
+      return { query, report, label: `${report.billing_period.basis === 'plan' ? 'Plan period' : 'This month'}: ${describe(report)}` };
+    case 'custom':
+      return { query, report, label: `${formatDayLong(choice.from!)} – ${formatDayLong(choice.to!)}` };
+    default:
+      return { query, report, label: describe(report) };
+  }
 }

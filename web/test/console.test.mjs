@@ -258,10 +258,23 @@ test('the demo figures equal the reference report for the same instant', async (
   await page.locator('#from').fill('2026-10-01');
   await page.locator('#to').fill('2026-10-31');
   const { report: october } = await reference(demoLedgerPath,
-    ['report', '--at', DEMO_AT, '--from', '2026-09-30T16:00:00Z', '--to', '2026-10-31T16:00:00Z']);
+    ['report', '--at', DEMO_AT, '--from', '2026-10-01', '--to', '2026-10-31']);
+  // The core resolves the dates to the account's +08:00 days.
+  assert.equal(october.from, '2026-09-30T16:00:00Z');
+  assert.equal(october.to, '2026-10-31T16:00:00Z');
   await assertAmount(figures.locator('[data-figure=charged]'), october.usage.charged_tokens, october.usage.charged_credits, 'October charged');
   await assertAmount(figures.locator('[data-figure=total]'), october.usage.total_tokens, october.usage.total_credits, 'October total');
   assert.match(await page.locator('[data-testid=range-label]').textContent(), /Oct 1, 2026 – Oct 31, 2026/);
+  // Dates the wrong way round: the core's own error is shown, no figures.
+  await page.locator('#from').fill('2026-10-31');
+  await page.locator('#to').fill('2026-10-01');
+  assert.match(await page.locator('[data-testid=range-error]').textContent(), /"from" must not be later than "to"/);
+  // "Last 30 days" is the forecast's window, resolved by the core (the CLI's --from last_30_days).
+  const { report: last30 } = await reference(demoLedgerPath, ['report', '--at', DEMO_AT, '--from', 'last_30_days']);
+  assert.equal(last30.from, '2026-11-01T00:00:00.000000001Z');
+  await page.locator('[data-range=last30]').click();
+  await assertAmount(figures.locator('[data-figure=charged]'), last30.usage.charged_tokens, last30.usage.charged_credits, 'last 30 days charged');
+  await assertAmount(figures.locator('[data-figure=total]'), last30.usage.total_tokens, last30.usage.total_credits, 'last 30 days total');
   await page.locator('[data-range=all]').click();
 
   // Per day: the account's days match the report; UTC and local days add up to the same totals.

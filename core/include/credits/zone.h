@@ -32,6 +32,11 @@ struct ZoneOffsets {
 
     // The offset in force at `ns` (a change applies from its instant on).
     [[nodiscard]] int offset_at(std::int64_t ns) const;
+    // The first instant of calendar day `day` (days since 1970-01-01) in this
+    // zone: the earliest instant whose local date is `day` or later, so a day
+    // a change of offset starts late (clocks skipping midnight) starts then.
+    // Clamped to [0, instant_end_ns].
+    [[nodiscard]] std::int64_t day_start_ns(std::int64_t day) const;
     friend bool operator==(const ZoneOffsets&, const ZoneOffsets&) = default;
 };
 

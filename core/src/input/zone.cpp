@@ -14,6 +14,27 @@ int ZoneOffsets::offset_at(std::int64_t ns) const {
     return after == changes.begin() ? initial_minutes : std::prev(after)->offset_minutes;
 }
 
+std::int64_t ZoneOffsets::day_start_ns(std::int64_t day) const {
+    assert(day >= 0 && day <= instant_end_ns / nanos_per_day);
+    // The earliest instant whose local date is >= day is either a local
+    // midnight under one offset (day x 86,400 s - offset) or the instant a
+    // change takes effect: try each (at most changes_max + 1 offsets and
+    // changes_max changes) and keep the earliest that is on or after the day.
+    const auto on_or_after = [&](std::int64_t ns) { return local_day(ns, offset_at(ns)) >= day; };
+    std::int64_t best = instant_end_ns;
+    const auto consider = [&](std::int64_t ns) {
+        ns = std::clamp<std::int64_t>(ns, 0, instant_end_ns);
+        if (ns < best && (ns == instant_end_ns || on_or_after(ns))) best = ns;
+    };
+    const auto midnight = [&](int offset_minutes) { return day * nanos_per_day - offset_minutes * nanos_per_minute; };
+    consider(midnight(initial_minutes));
+    for (const UtcOffsetChange& change : changes) {
+        consider(midnight(change.offset_minutes));
+        consider(change.from_ns);
+    }
+    return best;
+}
+
 int ZoneCursor::offset_at(std::int64_t ns) {
     assert(ns >= last_ns_ && "a ZoneCursor only walks forward");
     last_ns_ = ns;

@@ -1,7 +1,7 @@
 // The resource usage panel (the "Usage" popup of the seed guide): balance by source, what
 // expires next, usage for a range, per project and per day, and the ledger that explains it.
 import { LitElement, html, css, nothing, type TemplateResult } from 'lit';
-import type { AccountReport, DailyRow, EntriesQuery, ForecastReport, Grant, LedgerEntry } from '../credits';
+import type { AccountReport, DailyRow, Figures, EntriesQuery, ForecastReport, Grant, LedgerEntry } from '../credits';
 import type { LedgerSession } from '../credits';
 import {
   FREE_CATEGORIES, FREE_LABELS, SOURCE_LABELS, formatCredits, formatDateTime, formatPercent, formatTokens,
@@ -327,14 +327,14 @@ export class EcUsagePanel extends LitElement {
             <input id="to" type="date" .value=${this.range.to ?? ''} @change=${(e: Event) => { this.range = { ...this.range, to: (e.target as HTMLInputElement).value }; }}></div>
           <span class="hint muted small">Dates in the account's time zone (${offsetLabel(session.utcOffset)}).</span>
         </div>` : nothing}`;
-    if (resolved.error) return html`${head}<p class="muted" role="status">${resolved.error}</p>`;
-    const report = session.account(resolved.query);
+    if (resolved.error) return html`${head}<p class="muted" role="status" data-testid="range-error">${resolved.error}</p>`;
+    const report = resolved.report ?? session.account(resolved.query);
     const u = report.usage;
     // Local days follow the browser's zone through its changes of offset: the zone's offsets over
     // the range go to the core, which cuts the days.
     const local = browserZone();
     const zone = this.zone === 'account' ? {} : this.zone === 'utc' ? { utc_offset: '+00:00' }
-      : { utc_offsets: local.offsetsBetween(resolved.query.from ?? session.ledger.openedAt, resolved.query.to ?? resolved.query.at) };
+      : { utc_offsets: local.offsetsBetween(report.from, report.to) };
     const zoneLabel = this.zone === 'account' ? offsetLabel(session.utcOffset) : this.zone === 'utc' ? 'UTC' : local.name;
     const daily = session.dailyIn(zone, resolved.query);
     return html`
@@ -373,7 +373,7 @@ export class EcUsagePanel extends LitElement {
           <button @click=${() => download(`usage-daily-${session.accountId}.csv`, dailyCsv(daily, zoneLabel))} data-testid="export-daily">Export CSV</button>
         </div>
         <ec-daily-chart .rows=${daily} caption=${`Usage per day in ${zoneLabel}`} data-zone-label=${zoneLabel}></ec-daily-chart>
-        ${this.renderDailyTotals(daily, zoneLabel)}
+        ${this.renderDailyTotals(daily, u, zoneLabel)}
       </section>
       <section aria-labelledby="projects-h">
         <div class="section-head">
@@ -403,12 +403,11 @@ export class EcUsagePanel extends LitElement {
     `;
   }
 
-  private renderDailyTotals(daily: DailyRow[], zoneLabel: string) {
-    // The rows are the engine's; this line only adds them up to show that no day was lost.
-    const charged = daily.reduce((s, d) => s + d.charged_tokens, 0);
-    const total = daily.reduce((s, d) => s + d.total_tokens, 0);
-    return html`<p class="totals-line" data-testid="daily-totals" data-charged=${String(charged)} data-total=${String(total)}>
-      ${formatTokens(daily.length)} days in ${zoneLabel} · sum of days: ${formatTokens(charged)} tokens charged, ${formatTokens(total)} tokens in all</p>`;
+  private renderDailyTotals(daily: DailyRow[], usage: Figures, zoneLabel: string) {
+    // The range's totals are the report's: the core's days in any zone add up to them (its tests
+    // check that), so the console shows them rather than adding the rows itself.
+    return html`<p class="totals-line" data-testid="daily-totals" data-charged=${String(usage.charged_tokens)} data-total=${String(usage.total_tokens)}>
+      ${formatTokens(daily.length)} days in ${zoneLabel} · the range: ${formatTokens(usage.charged_tokens)} tokens charged, ${formatTokens(usage.total_tokens)} tokens in all</p>`;
   }
 
   // ---------- ledger ----------
