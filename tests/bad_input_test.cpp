@@ -1,4 +1,4 @@
-// The bad-input catalog (issue 7): tests/bad/manifest.json lists rejected
+// The bad-input catalog (every rejection pinned to its first error): tests/bad/manifest.json lists rejected
 // documents, each with the FIRST error it must get (code, JSON pointer, event
 // id). Every case is loaded through credits::Engine, in every build (native,
 // sanitized, WebAssembly); the answer must be a well-formed errors document,

@@ -1,4 +1,4 @@
-// Property tests over seeded random valid ledgers (issue 7, spec §14).
+// Property tests over seeded random valid ledgers (spec §14).
 //
 // A generator builds valid ledger documents from a seed: a few projects,
 // tasks and sessions; every grant kind (signup, purchases, promotions with and

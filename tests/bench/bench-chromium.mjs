@@ -1,4 +1,4 @@
-// The WASM module in Debian's Chromium (issue 6), driven by playwright-core:
+// The WASM module in Debian's Chromium (the browser the console runs in), driven by playwright-core:
 // serves the repo's wasm/ and tests/bench/ plus the generated ledgers under the
 // strict CSP, and times each document inside the page (bench-page.js).
 // Prints one JSON object on stdout.

@@ -1,4 +1,4 @@
-// The WASM module under Node (issue 6): prints one JSON object on stdout.
+// The WASM module under Node (scripts/bench): prints one JSON object on stdout.
 //   node tests/bench/bench-node.mjs --runs N --at T --from T --to T FILE...
 //   node tests/bench/bench-node.mjs --quote
 import { readFileSync } from 'node:fs';

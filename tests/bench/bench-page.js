@@ -1,4 +1,4 @@
-// Runs inside Chromium under the strict CSP (issue 6): the driver
+// Runs inside Chromium under the console's strict CSP (so timings are the console's): the driver
 // (bench-chromium.mjs) calls window.benchDocument / window.benchQuote through
 // page.evaluate, one document at a time; timings are taken inside the page.
 import { createCreditEngine } from '/wasm/credits.js';

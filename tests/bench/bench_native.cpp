@@ -1,4 +1,4 @@
-// credits_bench: the native side of scripts/bench (issue 6). In-process timings
+// credits_bench: the native side of scripts/bench (docs/benchmarks.md). In-process timings
 // of the core's public API (core/include/credits/api.h) with steady_clock:
 //   load    Engine::load (parse + validate + index the ledger document)
 //   report  LoadedLedger::report on a freshly loaded account (simulation + report JSON,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Differential check of the ledger reader's fast path (issue 6), with the native CLI:
+// Differential check of the ledger reader's fast path (it must give the strict reader's bytes), with the native CLI:
 // every mutated document D is also read as D', the same JSON value with its root
 // "format" member name written with an escape ("f\u006frmat"), which the fast path
 // never takes (root member names must be plain), so D' is read by the strict path

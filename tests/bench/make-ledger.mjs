@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Deterministic generator of realistic benchmark ledgers (issue 6).
+// Deterministic generator of realistic benchmark ledgers (docs/benchmarks.md).
 //
 //   node tests/bench/make-ledger.mjs N OUT.json     # N events (e.g. 10000, 100000, 1000000)
 //

@@ -1,4 +1,4 @@
-// The WebAssembly side of scripts/bench (issue 6), shared by Node
+// The WebAssembly side of scripts/bench (docs/benchmarks.md), shared by Node
 // (bench-node.mjs) and Chromium (bench-page.js): the same code times the JS
 // API of wasm/credits.js in both, with performance.now().
 //   load    engine.load(bytes): copy into the WASM heap + parse + validate + index

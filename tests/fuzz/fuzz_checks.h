@@ -1,4 +1,4 @@
-// Invariants the fuzz targets assert on every input (issue 7), shared with the
+// Invariants the fuzz targets assert on every input (no crash, no hang, an answer that parses), shared with the
 // Catch suite (tests/fuzz_replay_test.cpp replays the corpora and the crash
 // regressions through the same checks in the native, sanitized and wasm builds).
 //

@@ -67,7 +67,8 @@ private:
 
     // Small pieces -- most of a report -- are staged in a local buffer and
     // reach out_ a few hundred bytes at a time: in WebAssembly every
-    // std::string::append is a call and a byte loop (issue 6).
+    // std::string::append is a call and a byte loop, which dominated the
+    // module's report time when measured (docs/benchmarks.md).
     static constexpr std::size_t stage_bytes = 4096;
     char* room(std::size_t bytes) {  // bytes <= stage_bytes
         if (stage_bytes - staged_ < bytes) flush();
