@@ -44,6 +44,41 @@ const Json* read_array(ObjectReader& reader, std::string_view key) {
     return value;
 }
 
+// Plans and packs are read alike: an id unique in its list, an optional
+// name, an amount of credits and a price in minor units. `add` receives each
+// offer read whole; one with a problem is skipped (its errors are listed).
+struct OfferMembers {
+    std::string_view list;      // "plans"
+    std::string_view what;      // "A plan", for the not-an-object error
+    std::string_view noun;      // "plan", for the repeated-id error
+    std::string_view credits;   // "monthly_credits"
+    std::string_view price;     // "monthly_price_minor"
+    std::string_view duplicate_code;
+};
+
+template <typename Add>
+void read_offers(ObjectReader& reader, ErrorList& errors, const OfferMembers& m, Add&& add) {
+    const Json* offers = read_array(reader, m.list);
+    if (offers == nullptr) return;
+    std::set<std::string> ids;
+    for (std::size_t i = 0; i < offers->size(); ++i) {
+        const std::string where = pointer_join("/" + std::string(m.list), i);
+        if (!require_object((*offers)[i], where, std::string(m.what), errors)) continue;
+        ObjectReader offer((*offers)[i], where, std::nullopt, errors);
+        offer.reject_unknown({"id", "name", m.credits, m.price});
+        const auto id = offer.id("id", true);
+        std::optional<std::string> name = offer.string("name", false, 256);
+        const auto tokens = offer.credit_tokens(m.credits, true, false);
+        const auto price = offer.count(m.price, true);
+        if (id && !ids.insert(*id).second) {
+            offer.add_error(m.duplicate_code, where + "/id",
+                            "The " + std::string(m.noun) + " id \"" + *id + "\" is listed twice.");
+        }
+        if (!id || !tokens || !price) continue;
+        add(*id, std::move(name), *tokens, *price);
+    }
+}
+
 }  // namespace
 
 Result<Rules> parse_rules(std::string_view text) {
@@ -88,50 +123,14 @@ Result<Catalog> parse_catalog(std::string_view text) {
             }
             catalog.currency = *currency;
         }
-        std::set<std::string> plan_ids;
-        if (const Json* plans = read_array(reader, "plans")) {
-            for (std::size_t i = 0; i < plans->size(); ++i) {
-                const std::string where = pointer_join("/plans", i);
-                if (!require_object((*plans)[i], where, "A plan", errors)) continue;
-                ObjectReader plan_reader((*plans)[i], where, std::nullopt, errors);
-                plan_reader.reject_unknown({"id", "name", "monthly_credits", "monthly_price_minor"});
-                Plan plan;
-                const auto id = plan_reader.id("id", true);
-                plan.name = plan_reader.string("name", false, 256);
-                const auto tokens = plan_reader.credit_tokens("monthly_credits", true, false);
-                const auto price = plan_reader.count("monthly_price_minor", true);
-                if (id && !plan_ids.insert(*id).second) {
-                    plan_reader.add_error(code::duplicate_plan, where + "/id", "The plan id \"" + *id + "\" is listed twice.");
-                }
-                if (!id || !tokens || !price) continue;
-                plan.id = *id;
-                plan.monthly_tokens = *tokens;
-                plan.monthly_price_minor = *price;
-                catalog.plans.push_back(std::move(plan));
-            }
-        }
-        std::set<std::string> pack_ids;
-        if (const Json* packs = read_array(reader, "packs")) {
-            for (std::size_t i = 0; i < packs->size(); ++i) {
-                const std::string where = pointer_join("/packs", i);
-                if (!require_object((*packs)[i], where, "A pack", errors)) continue;
-                ObjectReader pack_reader((*packs)[i], where, std::nullopt, errors);
-                pack_reader.reject_unknown({"id", "name", "credits", "price_minor"});
-                Pack pack;
-                const auto id = pack_reader.id("id", true);
-                pack.name = pack_reader.string("name", false, 256);
-                const auto tokens = pack_reader.credit_tokens("credits", true, false);
-                const auto price = pack_reader.count("price_minor", true);
-                if (id && !pack_ids.insert(*id).second) {
-                    pack_reader.add_error(code::duplicate_pack, where + "/id", "The pack id \"" + *id + "\" is listed twice.");
-                }
-                if (!id || !tokens || !price) continue;
-                pack.id = *id;
-                pack.credits_tokens = *tokens;
-                pack.price_minor = *price;
-                catalog.packs.push_back(std::move(pack));
-            }
-        }
+        read_offers(reader, errors, {"plans", "A plan", "plan", "monthly_credits", "monthly_price_minor", code::duplicate_plan},
+                    [&](std::string id, std::optional<std::string> name, std::int64_t tokens, std::int64_t price) {
+                        catalog.plans.push_back(Plan{std::move(id), std::move(name), tokens, price});
+                    });
+        read_offers(reader, errors, {"packs", "A pack", "pack", "credits", "price_minor", code::duplicate_pack},
+                    [&](std::string id, std::optional<std::string> name, std::int64_t tokens, std::int64_t price) {
+                        catalog.packs.push_back(Pack{std::move(id), std::move(name), tokens, price});
+                    });
         // The calculator's exact search is bounded only within these limits.
         std::string where;
         if (errors.empty()) {

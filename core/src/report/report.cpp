@@ -328,6 +328,34 @@ struct TaskRow {
     std::map<std::string, std::uint32_t> sessions;  // session id -> session index, sorted by id bytes
 };
 
+// One session of a task: its status at T, usage span, models, token counts,
+// figures and the charge entry its completion made (null before it).
+void write_session(JsonWriter& w, const Ledger& ledger, const BurnDownState& state, const Query& query,
+                   std::string_view session_id, std::uint32_t s, const SessionRow& row) {
+    const Session& session = ledger.sessions[s];
+    const SessionStatus status = session_status(ledger, session, query.at_ns);
+    w.begin_object().member("session_id", session_id).member("status", status_name(status));
+    w.instant("completed_at", status == SessionStatus::completed ? session.completed_at_ns : std::nullopt);
+    w.instant("first_usage_at", row.first_usage_ns).instant("last_usage_at", row.last_usage_ns);
+    std::vector<std::string_view> models;
+    for (const std::uint32_t m : row.models) models.push_back(ledger.models[m]);
+    std::sort(models.begin(), models.end());
+    w.key("models").begin_array();
+    for (const std::string_view m : models) w.value(m);
+    w.end_array();
+    w.amount("output", row.output_tokens).amount("input_cache_miss", row.input_cache_miss_tokens);
+    w.amount("input_cache_hit", row.input_cache_hit_tokens);
+    write_figures(w, row.figures);
+    w.key("charge");
+    const std::uint32_t entry = state.charge_entry_by_session[s];
+    if (entry == no_index) {
+        w.null();
+    } else {
+        write_entry(w, ledger, state, state.entries[entry]);
+    }
+    w.end_object();
+}
+
 }  // namespace
 
 std::optional<std::string> project_report_json(const Ledger& ledger, const BurnDownState& state, const Query& query,
@@ -383,31 +411,8 @@ std::optional<std::string> project_report_json(const Ledger& ledger, const BurnD
         w.member("cancel_reason", cancelled ? task.cancel_reason : std::nullopt);
         write_figures(w, tasks[t].figures);
         w.key("sessions").begin_array();
-        for (const auto& [session_id, s] : tasks[t].sessions) {
-            const Session& session = ledger.sessions[s];
-            const SessionRow& row = sessions[s];
-            const SessionStatus status = session_status(ledger, session, query.at_ns);
-            w.begin_object().member("session_id", session_id).member("status", status_name(status));
-            w.instant("completed_at", status == SessionStatus::completed ? session.completed_at_ns : std::nullopt);
-            w.instant("first_usage_at", row.first_usage_ns).instant("last_usage_at", row.last_usage_ns);
-            std::vector<std::string_view> models;
-            for (const std::uint32_t m : row.models) models.push_back(ledger.models[m]);
-            std::sort(models.begin(), models.end());
-            w.key("models").begin_array();
-            for (const std::string_view m : models) w.value(m);
-            w.end_array();
-            w.amount("output", row.output_tokens).amount("input_cache_miss", row.input_cache_miss_tokens);
-            w.amount("input_cache_hit", row.input_cache_hit_tokens);
-            write_figures(w, row.figures);
-            w.key("charge");
-            const std::uint32_t entry = state.charge_entry_by_session[s];
-            if (entry == no_index) {
-                w.null();
-            } else {
-                write_entry(w, ledger, state, state.entries[entry]);
-            }
-            w.end_object();
-        }
+        for (const auto& [session_id, s] : tasks[t].sessions)
+            write_session(w, ledger, state, query, session_id, s, sessions[s]);
         w.end_array().end_object();
     }
     w.end_array();

@@ -148,14 +148,10 @@ void write_packs(JsonWriter& w, const Catalog& catalog, const PackMix& mix) {
     w.end_array();
 }
 
-}  // namespace
-
-Result<std::string> quote_json(const Rules& rules, const Catalog& catalog, const QuoteInput& input) {
-    const std::int64_t hit = static_cast<std::int64_t>(Wide{input.input_tokens} * input.cache_hit_rate_bp / 10000);
-    const std::int64_t miss = input.input_tokens - hit;
-    const std::int64_t needed = charged_tokens(input.output_tokens, miss);
-    assert(hit >= 0 && miss >= 0 && amount_in_range(needed));
-
+// The options in list order: free, packs (when the catalog has packs), then
+// each plan (only the input's plan when it names one).
+std::vector<Option> quote_options(const Rules& rules, const Catalog& catalog, const QuoteInput& input,
+                                  std::int64_t needed) {
     std::vector<Option> options;
     {
         Option free;
@@ -187,6 +183,18 @@ Result<std::string> quote_json(const Rules& rules, const Catalog& catalog, const
         buy_shortfall(o, catalog);
         options.push_back(o);
     }
+    return options;
+}
+
+}  // namespace
+
+Result<std::string> quote_json(const Rules& rules, const Catalog& catalog, const QuoteInput& input) {
+    const std::int64_t hit = static_cast<std::int64_t>(Wide{input.input_tokens} * input.cache_hit_rate_bp / 10000);
+    const std::int64_t miss = input.input_tokens - hit;
+    const std::int64_t needed = charged_tokens(input.output_tokens, miss);
+    assert(hit >= 0 && miss >= 0 && amount_in_range(needed));
+
+    const std::vector<Option> options = quote_options(rules, catalog, input, needed);
 
     ErrorList errors;
     for (const Option& o : options) {
