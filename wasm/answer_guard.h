@@ -57,7 +57,7 @@ inline void keep_internal_error(AnswerSlot& slot, const char* what) noexcept {
     try {
         std::string message = std::string("The credit engine failed: ") + what;
         slot.keep(credits::Answer{
-            false, credits::errors_json({credits::Error{"internal_error", std::nullopt, "", std::move(message)}})});
+            false, credits::errors_json({credits::Error{std::string(credits::code::internal_error), std::nullopt, "", std::move(message)}})});
     } catch (const std::bad_alloc&) {
         slot.keep_constant(out_of_memory_json);
     } catch (...) {

@@ -61,7 +61,11 @@ inline constexpr std::string_view invalid_utc_offsets = "invalid_utc_offsets";
 inline constexpr std::string_view utc_offsets_unsorted = "utc_offsets_unsorted";
 inline constexpr std::string_view utc_offsets_duplicate = "utc_offsets_duplicate";
 inline constexpr std::string_view too_many_utc_offsets = "too_many_utc_offsets";
+// The module's guard answers these two itself (wasm/answer_guard.h), from
+// constant text where memory may have run out; listed here so every code the
+// core's callers can see is in one place (docs/errors.md).
 inline constexpr std::string_view out_of_memory = "out_of_memory";
+inline constexpr std::string_view internal_error = "internal_error";
 }  // namespace code
 
 struct Error {
