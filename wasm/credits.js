@@ -107,6 +107,7 @@ class Ledger {
   #module;
   #native;
   #summary;
+  #grants = null;   // {generation, text}: the last report's grants[] array, decoded
   #entries = null;  // {generation, text}: the last report's ledger[] array, decoded
 
   constructor(module, native) {
@@ -130,24 +131,30 @@ class Ledger {
   reportJson(query) {
     const q = query ?? {};
     const native = this.#live();
-    if (q.entries === false) {
-      // Without ledger[] ("ledger_entries" counts it): entries() pages through it.
-      return take(native, native.reportSummary(instantText(q.at, 'at', true), instantText(q.from, 'from'),
-        instantText(q.to, 'to'), offsetText(q.utc_offset), zoneText(q.utc_offsets)));
-    }
+    // entries: false leaves ledger[] out ("ledger_entries" counts it): entries() pages through it.
+    const withEntries = q.entries !== false;
     const ok = native.report(instantText(q.at, 'at', true), instantText(q.from, 'from'), instantText(q.to, 'to'),
-      offsetText(q.utc_offset), zoneText(q.utc_offsets));
+      offsetText(q.utc_offset), zoneText(q.utc_offsets), withEntries);
     if (!ok) return take(native, false);
-    // The report comes without its ledger[] array, which is the same for every
-    // range at one instant and most of the report: that array is decoded once
-    // and reused while its generation holds, then put where it belongs.
-    const generation = native.entriesGeneration();
-    if (this.#entries?.generation !== generation) {
+    // The report comes without its grants[] and ledger[] arrays, which are the
+    // same for every range at one instant and most of the report: each is
+    // decoded once and reused while its generation holds, then put where it belongs.
+    const generation = native.partsGeneration();
+    if (this.#grants?.generation !== generation) {
+      this.#grants = { generation, text: decoder.decode(native.grantsBytes()) };
+    }
+    if (withEntries && this.#entries?.generation !== generation) {
       this.#entries = { generation, text: decoder.decode(native.entriesBytes()) };
     }
     const rest = native.answerBytes();
-    const at = native.entriesOffset();
-    const json = decoder.decode(rest.subarray(0, at)) + this.#entries.text + decoder.decode(rest.subarray(at));
+    const g = native.grantsOffset();
+    let json = decoder.decode(rest.subarray(0, g)) + this.#grants.text;
+    if (withEntries) {
+      const e = native.entriesOffset();
+      json += decoder.decode(rest.subarray(g, e)) + this.#entries.text + decoder.decode(rest.subarray(e));
+    } else {
+      json += decoder.decode(rest.subarray(g));
+    }
     native.clearAnswer();
     return json;
   }
@@ -190,6 +197,7 @@ class Ledger {
     if (this.#native) {
       this.#native.delete();
       this.#native = null;
+      this.#grants = null;
       this.#entries = null;
     }
   }
