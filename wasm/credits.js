@@ -77,6 +77,15 @@ function zoneText(value) {
 
 const decoder = new TextDecoder();
 
+// Parsed JSON frozen through and through (objects and arrays only: what JSON.parse makes).
+function deepFreeze(value) {
+  if (value !== null && typeof value === 'object') {
+    for (const key of Object.keys(value)) deepFreeze(value[key]);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 // Reports, projects, forecasts and quotes stay in the WASM heap until read:
 // `ok` is what the call returned, the text is decoded straight from the heap.
 function take(native, ok) {
@@ -128,35 +137,53 @@ class Ledger {
     return this.#native;
   }
 
-  reportJson(query) {
-    const q = query ?? {};
+  // The account report as text pieces: [before grants[], after it up to
+  // ledger[] (or to the end without entries), after ledger[]], with the
+  // grants[] and ledger[] texts cached (decoded) for the current generation.
+  #reportPieces(q) {
     const native = this.#live();
     // entries: false leaves ledger[] out ("ledger_entries" counts it): entries() pages through it.
     const withEntries = q.entries !== false;
     const ok = native.report(instantText(q.at, 'at', true), instantText(q.from, 'from'), instantText(q.to, 'to'),
       offsetText(q.utc_offset), zoneText(q.utc_offsets), withEntries);
-    if (!ok) return take(native, false);
+    if (!ok) take(native, false);  // throws the errors
     // The report comes without its grants[] and ledger[] arrays, which are the
     // same for every range at one instant and most of the report: each is
     // decoded once and reused while its generation holds, then put where it belongs.
     const generation = native.partsGeneration();
     if (this.#grants?.generation !== generation) {
-      this.#grants = { generation, text: decoder.decode(native.grantsBytes()) };
+      this.#grants = { generation, text: decoder.decode(native.grantsBytes()), value: null };
     }
     if (withEntries && this.#entries?.generation !== generation) {
       this.#entries = { generation, text: decoder.decode(native.entriesBytes()) };
     }
     const rest = native.answerBytes();
     const g = native.grantsOffset();
-    let json = decoder.decode(rest.subarray(0, g)) + this.#grants.text;
-    if (withEntries) {
-      const e = native.entriesOffset();
-      json += decoder.decode(rest.subarray(g, e)) + this.#entries.text + decoder.decode(rest.subarray(e));
-    } else {
-      json += decoder.decode(rest.subarray(g));
-    }
+    const e = withEntries ? native.entriesOffset() : rest.length;
+    const pieces = [decoder.decode(rest.subarray(0, g)), decoder.decode(rest.subarray(g, e)),
+      withEntries ? decoder.decode(rest.subarray(e)) : null];
     native.clearAnswer();
-    return json;
+    return pieces;
+  }
+
+  reportJson(query) {
+    const q = query ?? {};
+    const [head, middle, tail] = this.#reportPieces(q);
+    return head + this.#grants.text + middle + (tail === null ? '' : this.#entries.text + tail);
+  }
+  /**
+   * The report as an object. Its grants[] array is parsed once per instant and
+   * shared between reports, each report getting its own array of the same
+   * grant objects, which are frozen so that no caller's change shows in another report.
+   */
+  report(query) {
+    const q = query ?? {};
+    const [head, middle, tail] = this.#reportPieces(q);
+    const grants = this.#grants;
+    if (grants.value === null) grants.value = deepFreeze(JSON.parse(grants.text));
+    const report = JSON.parse(head + '[]' + middle + (tail === null ? '' : this.#entries.text + tail));
+    report.grants = grants.value.slice();  // the key keeps its place in the object
+    return report;
   }
   projectJson(projectId, query) {
     if (typeof projectId !== 'string') throw new TypeError('projectId must be a string');
@@ -188,7 +215,6 @@ class Ledger {
     return take(native, native.entries(instantText(q.at, 'at', true), offset, limit, kinds, order));
   }
   entries(query) { return JSON.parse(this.entriesJson(query)); }
-  report(query) { return JSON.parse(this.reportJson(query)); }
   project(projectId, query) { return JSON.parse(this.projectJson(projectId, query)); }
   forecast(query) { return JSON.parse(this.forecastJson(query)); }
 
