@@ -106,25 +106,33 @@ public:
         return view_of(text_.text());
     }
     // Each returns ok or not; the answer's bytes: answerBytes(), then clearAnswer().
-    // The account report in parts (credits.js joins them, keeping the ledger[]
-    // text decoded across ranges): answerBytes() is the report without its
-    // ledger[] array, which goes at entriesOffset(); entriesBytes() is that
-    // array, the same bytes while entriesGeneration() is the same.
+    // The account report in parts (credits.js joins them, keeping the grants[]
+    // and ledger[] texts decoded across ranges): answerBytes() is the report
+    // without those arrays, which go at grantsOffset() and entriesOffset();
+    // grantsBytes() and entriesBytes() are the arrays, the same bytes while
+    // partsGeneration() is the same. `entries` false: the report without
+    // ledger[] ("ledger_entries" counts it), and no entries part.
     bool report(const std::string& at, const std::string& from, const std::string& to, const std::string& utc_offset,
-                const std::string& utc_offsets) {
+                const std::string& utc_offsets, bool entries) {
+        grants_ = {};
         entries_ = {};
         return guarded(last_, [&] {
             if (!ok()) return not_loaded();
-            credits::LoadedLedger::ReportParts parts = account_->report_parts(at, from, to, utc_offset, utc_offsets);
+            credits::LoadedLedger::ReportParts parts =
+                account_->report_parts(at, from, to, utc_offset, utc_offsets, entries);
+            grants_offset_ = parts.grants_offset;
+            grants_ = parts.grants;
             entries_offset_ = parts.entries_offset;
             entries_ = parts.entries;
-            entries_generation_ = parts.generation;
+            parts_generation_ = parts.generation;
             return std::move(parts.rest);
         });
     }
+    double grantsOffset() const { return static_cast<double>(grants_offset_); }
+    emscripten::val grantsBytes() const { return view_of(grants_); }
     double entriesOffset() const { return static_cast<double>(entries_offset_); }
-    double entriesGeneration() const { return static_cast<double>(entries_generation_); }
     emscripten::val entriesBytes() const { return view_of(entries_); }
+    double partsGeneration() const { return static_cast<double>(parts_generation_); }
     bool project(const std::string& id, const std::string& at, const std::string& from, const std::string& to,
                  const std::string& utc_offset, const std::string& utc_offsets) {
         return guarded(last_, [&] { return ok() ? account_->project(id, at, from, to, utc_offset, utc_offsets) : not_loaded(); });
@@ -132,14 +140,9 @@ public:
     bool forecast(const std::string& at) {
         return guarded(last_, [&] { return ok() ? account_->forecast(at) : not_loaded(); });
     }
-    // The account report without ledger[], and that array a page at a time
-    // (api.h): a page showing a few entries does not decode them all.
-    bool reportSummary(const std::string& at, const std::string& from, const std::string& to, const std::string& utc_offset,
-                       const std::string& utc_offsets) {
-        return guarded(last_, [&] {
-            return ok() ? account_->report_summary(at, from, to, utc_offset, utc_offsets) : not_loaded();
-        });
-    }
+    // The report without ledger[] is report(..., false); entries() gives that
+    // array a page at a time (api.h): a page showing a few entries does not
+    // decode them all.
     // offset and limit arrive as JS Numbers the JS layer checked to be safe integers.
     bool entries(const std::string& at, double offset, double limit, const std::string& kinds, const std::string& order) {
         return guarded(last_, [&] {
@@ -158,9 +161,11 @@ private:
     AnswerSlot errors_;  // why the ledger was not loaded ("" when it was)
     AnswerSlot text_;    // the summary
     AnswerSlot last_;
+    std::size_t grants_offset_ = 0;
+    std::string_view grants_;   // the account's cached grants[] text
     std::size_t entries_offset_ = 0;
     std::string_view entries_;  // the account's cached ledger[] text
-    std::uint64_t entries_generation_ = 0;
+    std::uint64_t parts_generation_ = 0;
 };
 
 emscripten::val credits_to_tokens(const std::string& text) {
@@ -204,12 +209,13 @@ EMSCRIPTEN_BINDINGS(easycoda_credits) {
         .function("report", &WasmLedger::report)
         .function("project", &WasmLedger::project)
         .function("forecast", &WasmLedger::forecast)
-        .function("reportSummary", &WasmLedger::reportSummary)
         .function("entries", &WasmLedger::entries)
         .function("answerBytes", &WasmLedger::answerBytes)
+        .function("grantsOffset", &WasmLedger::grantsOffset)
+        .function("grantsBytes", &WasmLedger::grantsBytes)
         .function("entriesOffset", &WasmLedger::entriesOffset)
         .function("entriesBytes", &WasmLedger::entriesBytes)
-        .function("entriesGeneration", &WasmLedger::entriesGeneration)
+        .function("partsGeneration", &WasmLedger::partsGeneration)
         .function("clearAnswer", &WasmLedger::clearAnswer);
     function("creditsToTokens", &credits_to_tokens);
     function("tokensToCredits", &tokens_to_credits);

@@ -331,6 +331,10 @@ export interface Ledger {
   /** Distinct events in the document (exact duplicates counted once). */
   readonly eventCount: number;
   readonly projects: { id: string; name: string }[];
+  /**
+   * The account report. Its `grants` array is the caller's own, but the grant objects in it are
+   * parsed once per instant, shared by the reports at that instant and frozen (Object.freeze).
+   */
   report(query: ReportQuery & { entries?: true }): AccountReport;
   /** Without ledger[] (megabytes on a big account): page through it with entries(). */
   report(query: ReportQuery & { entries: false }): AccountSummaryReport;

@@ -77,6 +77,15 @@ function zoneText(value) {
 
 const decoder = new TextDecoder();
 
+// Parsed JSON frozen through and through (objects and arrays only: what JSON.parse makes).
+function deepFreeze(value) {
+  if (value !== null && typeof value === 'object') {
+    for (const key of Object.keys(value)) deepFreeze(value[key]);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 // Reports, projects, forecasts and quotes stay in the WASM heap until read:
 // `ok` is what the call returned, the text is decoded straight from the heap.
 function take(native, ok) {
@@ -107,6 +116,7 @@ class Ledger {
   #module;
   #native;
   #summary;
+  #grants = null;   // {generation, text}: the last report's grants[] array, decoded
   #entries = null;  // {generation, text}: the last report's ledger[] array, decoded
 
   constructor(module, native) {
@@ -127,29 +137,53 @@ class Ledger {
     return this.#native;
   }
 
-  reportJson(query) {
-    const q = query ?? {};
+  // The account report as text pieces: [before grants[], after it up to
+  // ledger[] (or to the end without entries), after ledger[]], with the
+  // grants[] and ledger[] texts cached (decoded) for the current generation.
+  #reportPieces(q) {
     const native = this.#live();
-    if (q.entries === false) {
-      // Without ledger[] ("ledger_entries" counts it): entries() pages through it.
-      return take(native, native.reportSummary(instantText(q.at, 'at', true), instantText(q.from, 'from'),
-        instantText(q.to, 'to'), offsetText(q.utc_offset), zoneText(q.utc_offsets)));
-    }
+    // entries: false leaves ledger[] out ("ledger_entries" counts it): entries() pages through it.
+    const withEntries = q.entries !== false;
     const ok = native.report(instantText(q.at, 'at', true), instantText(q.from, 'from'), instantText(q.to, 'to'),
-      offsetText(q.utc_offset), zoneText(q.utc_offsets));
-    if (!ok) return take(native, false);
-    // The report comes without its ledger[] array, which is the same for every
-    // range at one instant and most of the report: that array is decoded once
-    // and reused while its generation holds, then put where it belongs.
-    const generation = native.entriesGeneration();
-    if (this.#entries?.generation !== generation) {
+      offsetText(q.utc_offset), zoneText(q.utc_offsets), withEntries);
+    if (!ok) take(native, false);  // throws the errors
+    // The report comes without its grants[] and ledger[] arrays, which are the
+    // same for every range at one instant and most of the report: each is
+    // decoded once and reused while its generation holds, then put where it belongs.
+    const generation = native.partsGeneration();
+    if (this.#grants?.generation !== generation) {
+      this.#grants = { generation, text: decoder.decode(native.grantsBytes()), value: null };
+    }
+    if (withEntries && this.#entries?.generation !== generation) {
       this.#entries = { generation, text: decoder.decode(native.entriesBytes()) };
     }
     const rest = native.answerBytes();
-    const at = native.entriesOffset();
-    const json = decoder.decode(rest.subarray(0, at)) + this.#entries.text + decoder.decode(rest.subarray(at));
+    const g = native.grantsOffset();
+    const e = withEntries ? native.entriesOffset() : rest.length;
+    const pieces = [decoder.decode(rest.subarray(0, g)), decoder.decode(rest.subarray(g, e)),
+      withEntries ? decoder.decode(rest.subarray(e)) : null];
     native.clearAnswer();
-    return json;
+    return pieces;
+  }
+
+  reportJson(query) {
+    const q = query ?? {};
+    const [head, middle, tail] = this.#reportPieces(q);
+    return head + this.#grants.text + middle + (tail === null ? '' : this.#entries.text + tail);
+  }
+  /**
+   * The report as an object. Its grants[] array is parsed once per instant and
+   * shared between reports, each report getting its own array of the same
+   * grant objects, which are frozen so that no caller's change shows in another report.
+   */
+  report(query) {
+    const q = query ?? {};
+    const [head, middle, tail] = this.#reportPieces(q);
+    const grants = this.#grants;
+    if (grants.value === null) grants.value = deepFreeze(JSON.parse(grants.text));
+    const report = JSON.parse(head + '[]' + middle + (tail === null ? '' : this.#entries.text + tail));
+    report.grants = grants.value.slice();  // the key keeps its place in the object
+    return report;
   }
   projectJson(projectId, query) {
     if (typeof projectId !== 'string') throw new TypeError('projectId must be a string');
@@ -181,7 +215,6 @@ class Ledger {
     return take(native, native.entries(instantText(q.at, 'at', true), offset, limit, kinds, order));
   }
   entries(query) { return JSON.parse(this.entriesJson(query)); }
-  report(query) { return JSON.parse(this.reportJson(query)); }
   project(projectId, query) { return JSON.parse(this.projectJson(projectId, query)); }
   forecast(query) { return JSON.parse(this.forecastJson(query)); }
 
@@ -190,6 +223,7 @@ class Ledger {
     if (this.#native) {
       this.#native.delete();
       this.#native = null;
+      this.#grants = null;
       this.#entries = null;
     }
   }

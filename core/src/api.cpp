@@ -15,9 +15,23 @@ namespace credits {
 const BurnDownState& LoadedLedger::state_at(std::int64_t at_ns) {
     if (!state_ || state_->at_ns != at_ns) {
         state_ = burn_down(ledger_, at_ns);
-        ledger_entries_json_.clear();
+        grants_json_.reset();
+        ledger_entries_json_.reset();
+        ++generation_;
     }
     return *state_;
+}
+
+const std::string& LoadedLedger::grants_text() {
+    assert(state_);
+    if (!grants_json_) grants_json_ = grants_json(ledger_, *state_);
+    return *grants_json_;
+}
+
+const std::string& LoadedLedger::entries_text() {
+    assert(state_);
+    if (!ledger_entries_json_) ledger_entries_json_ = ledger_entries_json(ledger_, *state_);
+    return *ledger_entries_json_;
 }
 
 Answer LoadedLedger::report(std::string_view at, std::string_view from, std::string_view to, std::string_view utc_offset,
@@ -25,26 +39,24 @@ Answer LoadedLedger::report(std::string_view at, std::string_view from, std::str
     const Result<Query> query = make_query(ledger_, at, from, to, utc_offset, utc_offsets);
     if (!query.ok()) return Answer{false, errors_json(query.errors)};
     const BurnDownState& state = state_at(query.value->at_ns);
-    if (ledger_entries_json_.empty()) {
-        ledger_entries_json_ = ledger_entries_json(ledger_, state);
-        ++entries_generation_;
-    }
-    return Answer{true, account_report_json(ledger_, state, *query.value, ledger_entries_json_)};
+    return Answer{true, account_report_json(ledger_, state, *query.value, AccountReportParts{grants_text(), entries_text()})};
 }
 
 LoadedLedger::ReportParts LoadedLedger::report_parts(std::string_view at, std::string_view from, std::string_view to,
-                                           std::string_view utc_offset, std::string_view utc_offsets) {
+                                           std::string_view utc_offset, std::string_view utc_offsets,
+                                           bool with_entries) {
     const Result<Query> query = make_query(ledger_, at, from, to, utc_offset, utc_offsets);
-    if (!query.ok()) return ReportParts{Answer{false, errors_json(query.errors)}, 0, {}, 0};
+    if (!query.ok()) return ReportParts{Answer{false, errors_json(query.errors)}, 0, {}, 0, {}, 0};
     const BurnDownState& state = state_at(query.value->at_ns);
-    if (ledger_entries_json_.empty()) {
-        ledger_entries_json_ = ledger_entries_json(ledger_, state);
-        ++entries_generation_;
-    }
     ReportParts parts;
-    parts.rest = Answer{true, account_report_json(ledger_, state, *query.value, {}, &parts.entries_offset)};
-    parts.entries = ledger_entries_json_;
-    parts.generation = entries_generation_;
+    AccountReportParts leave_out;
+    leave_out.count_entries = !with_entries;
+    leave_out.grants_offset = &parts.grants_offset;
+    if (with_entries) leave_out.ledger_entries_offset = &parts.entries_offset;
+    parts.rest = Answer{true, account_report_json(ledger_, state, *query.value, leave_out)};
+    parts.grants = grants_text();
+    if (with_entries) parts.entries = entries_text();
+    parts.generation = generation_;
     return parts;
 }
 
@@ -70,7 +82,10 @@ Answer LoadedLedger::report_summary(std::string_view at, std::string_view from, 
                                std::string_view utc_offset, std::string_view utc_offsets) {
     const Result<Query> query = make_query(ledger_, at, from, to, utc_offset, utc_offsets);
     if (!query.ok()) return Answer{false, errors_json(query.errors)};
-    return Answer{true, account_summary_report_json(ledger_, state_at(query.value->at_ns), *query.value)};
+    const BurnDownState& state = state_at(query.value->at_ns);
+    AccountReportParts parts{grants_text(), {}};
+    parts.count_entries = true;
+    return Answer{true, account_report_json(ledger_, state, *query.value, parts)};
 }
 
 namespace {

@@ -7,15 +7,19 @@
 // bytes (byte offsets inside invalid_json messages aside, as D' is 5 bytes longer).
 //
 //   node tests/bench/fast-path-diff.mjs [COUNT] [SEED]     (CREDITS_CLI=path/to/credits to pick the CLI)
-// Seeds: the parity vectors' ledgers, the demo ledger, the fuzz corpus and a slice
-// of a generated benchmark ledger. Exit status 1 on the first difference (kept in
-// build/bench/diff-*.json).
+// Seeds: the parity vectors' ledgers, the demo ledger, the fuzz corpus, a slice
+// of a generated benchmark ledger and a small document of every shape of
+// make-shapes.mjs (and every one-kind ledger). Before the mutations, every shape
+// is compared whole at SHAPE_EVENTS events (default 10,000): check, the report at
+// its instant and the report of its re-run range. Exit status 1 on the first
+// difference (kept in build/bench/diff-*.json).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { generateLedgerLines } from './make-ledger.mjs';
+import { KIND_SHAPES, SHAPES, generateShape } from './make-shapes.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 // CREDITS_CLI=build/native-debug/credits runs it under ASan/UBSan.
@@ -55,6 +59,12 @@ walk(resolve(root, 'tests/fuzz/corpus/ledger'));
 addSeed(readFileSync(resolve(root, 'web/public/demo/ledger.json'), 'utf8'));
 const { lines } = generateLedgerLines(400);
 addSeed(lines.join('\n'));
+const shapeNames = [...Object.keys(SHAPES), ...KIND_SHAPES.map((k) => `kind-${k}`)];
+const shapeText = (shape, n) => {
+  const g = generateShape(shape, n);
+  return { text: `${g.head}\n${g.lines.join(',\n')}\n]}\n`, at: g.at, from: g.from, to: g.to };
+};
+for (const shape of shapeNames) addSeed(shapeText(shape, 400).text);
 const validSeeds = seeds.filter((t) => { try { JSON.parse(t); return true; } catch { return false; } });
 
 // ---------------------------------------------------------------- mutations
@@ -176,7 +186,7 @@ function makeDocument() {
 // ---------------------------------------------------------------- compare
 const run = (args) => {
   try {
-    return execFileSync(cli, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync(cli, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 29 });
   } catch (e) {
     return `exit ${e.status}\n${e.stdout}`;
   }
@@ -198,25 +208,50 @@ const acceptedSeeds = validSeeds.filter((t) => {
 console.error(`fast-path-diff: ${seeds.length} seeds, ${acceptedSeeds.length} valid ledgers`);
 const strictPath = join(out, 'diff-strict.json');
 let compared = 0, fastAccepted = 0;
-for (let n = 0; n < count; n++) {
-  const text = makeDocument();
+// The same document read by the fast path and by the strict path alone (its
+// root "format" member name escaped): the same bytes for every question.
+const compare = (text, questions, label) => {
   const at = text.indexOf('"format"');
-  if (at < 0) continue;
-  const strict = `${text.slice(0, at)}"f\\u006frmat"${text.slice(at + 8)}`;
+  if (at < 0) return;
   writeFileSync(docPath, text);
-  writeFileSync(strictPath, strict);
-  const questions = [['check'], ...instants(text).map((t) => ['report', '--at', t])];
+  writeFileSync(strictPath, `${text.slice(0, at)}"f\\u006frmat"${text.slice(at + 8)}`);
   for (const q of questions) {
     const a = normalize(run([...q, docPath]));
     const b = normalize(run([...q, strictPath]));
     compared++;
     if (q[0] === 'check' && a.startsWith('{"ok":true')) fastAccepted++;
     if (a !== b) {
-      const keep = join(out, `diff-${n}.json`);
+      const keep = join(out, `diff-${label}.json`);
       writeFileSync(keep, text);
       console.error(`DIFFERENT answers to ${q.join(' ')} for ${keep}:\nfast:   ${a.slice(0, 600)}\nstrict: ${b.slice(0, 600)}`);
       process.exit(1);
     }
   }
+};
+const shapeEvents = Number(process.env.SHAPE_EVENTS ?? 10000);
+for (const shape of shapeNames) {
+  const { text, at, from, to } = shapeText(shape, shapeEvents);
+  const before = fastAccepted;
+  compare(text, [['check'], ['report', '--at', at], ['report', '--at', at, '--from', from, '--to', to]], shape);
+  if (fastAccepted === before) {
+    console.error(`fast-path-diff: the ${shape} shape was rejected: ${run(['check', docPath]).slice(0, 400)}`);
+    process.exit(1);
+  }
+  // How much of the shape the fast reader takes: `check` timed on both documents (wall
+  // time, median of 3; a fast path that fell back on most events would take the strict time).
+  const timed = (path) => {
+    const times = [0, 1, 2].map(() => { const t0 = performance.now(); run(['check', path]); return performance.now() - t0; });
+    return times.sort((a, b) => a - b)[1];
+  };
+  const fastMs = timed(docPath);
+  const strictMs = timed(strictPath);
+  console.error(`fast-path-diff: ${shape} at ${shapeEvents} events: fast and strict answers identical; ` +
+    `check ${fastMs.toFixed(0)} ms fast, ${strictMs.toFixed(0)} ms strict (${(strictMs / fastMs).toFixed(1)}x)`);
 }
-console.log(`fast-path-diff: ${count} documents (${fastAccepted} valid), ${compared} answers compared, all identical`);
+const shapesCompared = compared;
+for (let n = 0; n < count; n++) {
+  const text = makeDocument();
+  compare(text, [['check'], ...instants(text).map((t) => ['report', '--at', t])], String(n));
+}
+console.log(`fast-path-diff: ${shapeNames.length} shapes whole (${shapesCompared} answers) and ${count} documents ` +
+  `(${fastAccepted} valid in all), ${compared} answers compared, all identical`);

@@ -612,8 +612,10 @@ inline void check_query_bytes(std::string_view data) {
         const credits::LoadedLedger::ReportParts parts = account.report_parts(at, from, to, offset);
         answer = parts.rest;
         if (answer.ok) {
-            FZ_CHECK(parts.entries_offset <= answer.json.size(), "the ledger[] offset is inside the report");
+            FZ_CHECK(parts.grants_offset <= parts.entries_offset && parts.entries_offset <= answer.json.size(),
+                     "the grants[] and ledger[] offsets are inside the report, in that order");
             answer.json.insert(parts.entries_offset, parts.entries);
+            answer.json.insert(parts.grants_offset, parts.grants);
             FZ_CHECK(answer.json == account.report(at, from, to, offset).json, "parts = the report");
         }
     }

@@ -268,6 +268,31 @@ test('report({entries: false}) is the report without ledger[], which entries() g
   ledger.delete();
 });
 
+test('report() reuses the parsed grants[] per instant: same object as the text says, and no caller change leaks', () => {
+  const ledger = engine.load(demoText);
+  // Instants and ranges in an order that goes back and forth, so the cached parts change and return.
+  const questions = [
+    { at: '2026-12-01T00:00:00Z' },
+    { at: '2026-12-01T00:00:00Z', from: '2026-11-01T00:00:00Z', to: '2026-11-15T00:00:00Z' },
+    { at: '2026-11-20T00:00:00Z', entries: false },
+    { at: '2026-12-01T00:00:00Z', from: '2026-11-10T00:00:00Z', entries: false },
+    { at: '2026-11-20T00:00:00Z', from: '2026-11-01T00:00:00Z' },
+  ];
+  for (const q of questions) {
+    const report = ledger.report(q);
+    const expected = JSON.parse(ledger.reportJson(q));
+    assert.deepEqual(report, expected, JSON.stringify(q));
+    assert.deepEqual(Object.keys(report), Object.keys(expected), 'members in the core\'s order');
+    assert.ok(report.grants.length > 0);
+    // The caller owns the array; the grants in it are shared and frozen.
+    report.grants.length = 0;
+    assert.ok(Object.isFrozen(ledger.report(q).grants[0]));
+    assert.throws(() => { 'use strict'; ledger.report(q).grants[0].remaining_tokens = 1; }, TypeError);
+    assert.deepEqual(ledger.report(q), expected);
+  }
+  ledger.delete();
+});
+
 test('entries() rejects a bad page with the core\'s errors, and bad argument types with TypeError', () => {
   const ledger = engine.load(demoText);
   const at = '2026-12-01T00:00:00Z';

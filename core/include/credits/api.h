@@ -51,31 +51,41 @@ public:
 
     [[nodiscard]] const Ledger& ledger() const { return ledger_; }
 
-    // report() in parts, for a host that keeps text across reports
-    // (wasm/credits.js): the report without its ledger[] array, where that
-    // array goes, and the array itself -- the same bytes for every range at
-    // one instant and most of the report, so the host decodes it once per
-    // `generation`. `entries` stays valid until the next call. The parts
-    // joined are the bytes report() returns.
+    // report() (or report_summary(), `with_entries` false) in parts, for a
+    // host that keeps text across reports (wasm/credits.js): the report
+    // without its grants[] and ledger[] arrays, where those arrays go, and the
+    // arrays themselves -- the same bytes for every range at one instant and
+    // most of the report, so the host decodes them once per `generation`.
+    // `grants` and `entries` stay valid until the next call. The parts joined
+    // are the bytes report() (report_summary()) returns; without entries,
+    // `entries` is empty and `entries_offset` 0.
     struct ReportParts {
-        Answer rest;                    // with ok = false: the errors, and no entries
+        Answer rest;                    // with ok = false: the errors, and no arrays
+        std::size_t grants_offset = 0;
+        std::string_view grants;
         std::size_t entries_offset = 0;
         std::string_view entries;
-        std::uint64_t generation = 0;   // changes whenever `entries` may
+        std::uint64_t generation = 0;   // changes whenever `grants` or `entries` may
     };
     ReportParts report_parts(std::string_view at, std::string_view from = {}, std::string_view to = {},
-                             std::string_view utc_offset = {}, std::string_view utc_offsets = {});
+                             std::string_view utc_offset = {}, std::string_view utc_offsets = {},
+                             bool with_entries = true);
     // The account's facts for a host page: id, offset, opening, projects.
     [[nodiscard]] std::string summary_json() const;
 
 private:
     const BurnDownState& state_at(std::int64_t at_ns);
+    const std::string& grants_text();
+    const std::string& entries_text();
     Ledger ledger_;
     std::optional<BurnDownState> state_;
-    // The account report's ledger[] for state_ (it does not depend on the
-    // range), written once: most of a report's bytes, so a new range is cheap.
-    std::string ledger_entries_json_;
-    std::uint64_t entries_generation_ = 0;
+    // The account report's grants[] and ledger[] for state_ (they do not
+    // depend on the range), each written once when first asked for: most of
+    // a report's bytes, so a new range is cheap. `generation_` changes with
+    // state_, so a host's copies of these texts are known to be current.
+    std::optional<std::string> grants_json_;
+    std::optional<std::string> ledger_entries_json_;
+    std::uint64_t generation_ = 0;
 };
 
 class Engine {

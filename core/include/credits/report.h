@@ -17,16 +17,25 @@ namespace credits {
 
 
 std::string account_report_json(const Ledger& ledger, const BurnDownState& state, const Query& query);
-// The same, with its ledger[] array given as JSON text (ledger_entries_json
-// of the same state), as LoadedLedger keeps it for new ranges at one instant;
-// `ledger_entries_offset` (optional) receives where that text starts. With
-// empty `ledger_entries` the array is left out (LoadedLedger::report_parts).
+// The parts of the account report that depend on the instant only, not on
+// the range: its grants[] array (grants_json) and its ledger[] array
+// (ledger_entries_json), given as JSON text of the same state, as
+// LoadedLedger keeps them for new ranges at one instant. Together they are
+// most of a report's bytes. An empty text leaves that array out and its
+// `*_offset` (optional) receives where it goes (LoadedLedger::report_parts);
+// `count_entries` writes "ledger_entries" (the number of entries) instead of
+// "ledger" (the report without ledger[]).
+struct AccountReportParts {
+    std::string_view grants;
+    std::string_view ledger_entries;
+    bool count_entries = false;
+    std::size_t* grants_offset = nullptr;
+    std::size_t* ledger_entries_offset = nullptr;
+};
 std::string account_report_json(const Ledger& ledger, const BurnDownState& state, const Query& query,
-                                std::string_view ledger_entries, std::size_t* ledger_entries_offset = nullptr);
-// The account report without its ledger[] array, which is replaced by
-// "ledger_entries": the number of entries it would hold (ledger_entries_page
-// gives them a page at a time): for a host that shows a few entries.
-std::string account_summary_report_json(const Ledger& ledger, const BurnDownState& state, const Query& query);
+                                const AccountReportParts& parts);
+// The account report's grants[] array at the state's instant.
+std::string grants_json(const Ledger& ledger, const BurnDownState& state);
 
 // Which entries of ledger[] a page holds: the kinds kept (a bit per
 // EntryKind), the order, and the window [offset, offset + limit) of the kept ones.

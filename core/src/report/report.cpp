@@ -150,7 +150,7 @@ void write_entry(JsonWriter& w, const Ledger& ledger, const BurnDownState& state
 }
 
 void write_grants(JsonWriter& w, const Ledger& ledger, const BurnDownState& state) {
-    w.key("grants").begin_array();
+    w.begin_array();
     for (std::size_t g = 0; g < ledger.grants.size(); ++g) {
         const GrantState& s = state.grants[g];
         if (!s.granted) continue;
@@ -219,22 +219,40 @@ std::string ledger_entries_json(const Ledger& ledger, const BurnDownState& state
     return w.take();
 }
 
+std::string grants_json(const Ledger& ledger, const BurnDownState& state) {
+    JsonWriter w;
+    // About 400 bytes a grant.
+    w.reserve(ledger.grants.size() * 420 + 16);
+    write_grants(w, ledger, state);
+    return w.take();
+}
+
 std::string account_report_json(const Ledger& ledger, const BurnDownState& state, const Query& query) {
-    return account_report_json(ledger, state, query, ledger_entries_json(ledger, state));
+    const std::string grants = grants_json(ledger, state);
+    const std::string entries = ledger_entries_json(ledger, state);
+    return account_report_json(ledger, state, query, AccountReportParts{grants, entries});
 }
 
 namespace {
 
-// The account report; `ledger_entries` null: "ledger_entries" (a count) instead of "ledger".
-std::string write_account_report(const Ledger& ledger, const BurnDownState& state, const Query& query,
-                                 const std::string_view* ledger_entries, std::size_t* ledger_entries_offset) {
+// An array written elsewhere, or left out with its place in `*offset`.
+void write_part(JsonWriter& w, std::string_view key, std::string_view json, std::size_t* offset) {
+    w.key(key);
+    if (offset != nullptr) *offset = w.size();
+    w.raw_value(json);
+}
+
+}  // namespace
+
+std::string account_report_json(const Ledger& ledger, const BurnDownState& state, const Query& query,
+                                const AccountReportParts& parts) {
     assert(state.at_ns == query.at_ns);
     JsonWriter w;
-    w.reserve((ledger_entries != nullptr ? ledger_entries->size() : 0) + ledger.projects.size() * 700 + 64 * 1024);
+    w.reserve(parts.grants.size() + parts.ledger_entries.size() + ledger.projects.size() * 700 + 64 * 1024);
     w.begin_object();
     write_header(w, ledger, query, "account");
     write_balance(w, ledger, state);
-    write_grants(w, ledger, state);
+    write_part(w, "grants", parts.grants, parts.grants_offset);
     w.key("failed_billings").begin_array();
     for (const FailedBilling& billing : ledger.failed_billings) {
         if (billing.at_ns > query.at_ns) break;
@@ -262,12 +280,10 @@ std::string write_account_report(const Ledger& ledger, const BurnDownState& stat
     }
     w.end_array();
     write_daily(w, ledger, query, no_index);
-    if (ledger_entries != nullptr) {
-        w.key("ledger");
-        if (ledger_entries_offset != nullptr) *ledger_entries_offset = w.size();
-        w.raw_value(*ledger_entries);
-    } else {
+    if (parts.count_entries) {
         w.member("ledger_entries", static_cast<std::int64_t>(state.entries.size()));
+    } else {
+        write_part(w, "ledger", parts.ledger_entries, parts.ledger_entries_offset);
     }
     w.member("duplicates_ignored", static_cast<std::int64_t>(ledger.duplicates_ignored));
     const auto after = ledger.event_instants_ns.end() -
@@ -277,16 +293,6 @@ std::string write_account_report(const Ledger& ledger, const BurnDownState& stat
     return w.take();
 }
 
-}  // namespace
-
-std::string account_report_json(const Ledger& ledger, const BurnDownState& state, const Query& query,
-                                std::string_view ledger_entries, std::size_t* ledger_entries_offset) {
-    return write_account_report(ledger, state, query, &ledger_entries, ledger_entries_offset);
-}
-
-std::string account_summary_report_json(const Ledger& ledger, const BurnDownState& state, const Query& query) {
-    return write_account_report(ledger, state, query, nullptr, nullptr);
-}
 
 std::string ledger_entries_page_json(const BurnDownState& state, const Ledger& ledger, const EntryPage& page) {
     assert(page.offset >= 0 && page.limit >= 0);
