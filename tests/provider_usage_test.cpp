@@ -276,9 +276,12 @@ TEST_CASE("§3 a missing count is 0") {
 }
 
 TEST_CASE("§3 a null count is 0") {
-    SECTION("a null usage object reports no tokens") {
+    SECTION("a null usage object is missing, not zero (spec §10: a required member given as null)") {
         for (const std::string_view format : credits::provider_formats) {
-            CHECK(counts_of(normalize(format, "null")) == TokenCounts{0, 0, 0});
+            const Outcome outcome = normalize(format, "null");
+            CHECK_FALSE(outcome.counts.has_value());
+            REQUIRE(outcome.errors.size() == 1);
+            CHECK(outcome.errors[0].code == "missing_field");
         }
     }
     SECTION("openai_chat with null details and null counts") {

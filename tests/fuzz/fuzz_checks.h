@@ -543,7 +543,7 @@ inline void check_provider_usage_bytes(std::string_view data) {
     std::optional<credits::LoadedLedger> account = default_engine().load(ledger, &ledger_errors);
     if (!account) {
         check_errors(ledger_errors);
-        if (counts && !usage.is_null()) {
+        if (counts) {
             const OJson e = parse_output(ledger_errors, "errors");
             const std::string first = e["errors"][0]["code"].get<std::string>();
             FZ_CHECK(first == "nesting_too_deep" || first == "amount_out_of_range",

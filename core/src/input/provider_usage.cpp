@@ -297,9 +297,11 @@ std::optional<TokenCounts> normalize_provider_usage(std::string_view format, con
                        supported_formats_sentence() + ".");
         return std::nullopt;
     }
-    // A null usage object reports no tokens at all, like a null count.
+    // A required member given as null is missing (spec §10): the same answer
+    // the event reader gives, so a caller of this function cannot disagree.
     if (usage.is_null()) {
-        return TokenCounts{};
+        errors.add(code::missing_field, event_id, pointer, "The required field \"usage\" is missing.");
+        return std::nullopt;
     }
     if (!usage.is_object()) {
         errors.add(code::wrong_type, event_id, pointer,
