@@ -84,6 +84,15 @@ struct Session {
     // Totals of the session's agent_chat records: what its completion charges.
     std::int64_t output_tokens = 0;
     std::int64_t input_cache_miss_tokens = 0;
+    // A session open at the ledger's checkpoint: its agent_chat tokens dated
+    // before it (part of the totals above), which the forecast's replay counts
+    // when it completes. Zero for every other session.
+    std::int64_t history_output_tokens = 0;
+    std::int64_t history_input_cache_miss_tokens = 0;
+    std::int64_t history_input_cache_hit_tokens = 0;
+    // A session completed before the checkpoint that later events still name:
+    // the charge its completion made, in Checkpoint::charges (no_index otherwise).
+    std::uint32_t history_charge = no_index;
 };
 
 struct Project {
@@ -100,6 +109,71 @@ struct Action {
     std::uint32_t index = 0;  // grant, failed billing or session index
 };
 
+// The account's state before an instant S, read from a checkpointed document
+// (docs/checkpoint-format.md): what the events dated before S left, so that
+// reports at S or later equal those of the whole history.
+struct GrantOpening {               // a grant made before S: its figures just before S
+    std::int64_t used_tokens = 0;
+    std::int64_t expired_tokens = 0;
+    std::int64_t remaining_tokens = 0;
+};
+
+// Usage dated before S, summed per day in the account's offset. A row with
+// `session == no_index` sums the records whose category is settled before S
+// (no session, or a session completed or cancelled before S), per project; a
+// row with a session holds that open session's agent_chat output + cache-miss
+// tokens of the day (`open_tokens`), classified by the session's status at
+// the report's instant. `at_ns` is the earliest record the row sums: a range
+// counts the row when it holds that instant, and daily rows in another zone
+// put it on that instant's date.
+struct HistoryUsage {
+    std::int64_t at_ns = 0;
+    std::uint32_t project = 0;
+    std::uint32_t session = no_index;
+    std::int64_t charged_tokens = 0;
+    std::int64_t cache_hit_tokens = 0;
+    std::int64_t summarization_tokens = 0;
+    std::int64_t other_service_tokens = 0;
+    std::int64_t cancelled_tokens = 0;
+    std::int64_t open_tokens = 0;
+};
+
+// Completions in (S - 30 days, S), summed per instant: the forecast's window
+// and the calculator's replay at a later instant still reach back to them.
+struct HistoryCompletion {
+    std::int64_t at_ns = 0;
+    std::int64_t output_tokens = 0;
+    std::int64_t input_cache_miss_tokens = 0;
+    std::int64_t input_cache_hit_tokens = 0;
+};
+
+struct HistoryAllocation {
+    std::uint32_t grant = 0;       // index into Ledger::grants
+    std::int64_t tokens = 0;
+};
+
+// The charge entry of a session completed before S (Session::history_charge).
+struct HistoryCharge {
+    std::uint32_t session = 0;
+    std::int64_t charged_tokens = 0;
+    std::int64_t overdraft_tokens = 0;
+    std::int64_t balance_tokens = 0;   // the balance right after the charge
+    std::uint32_t allocations_begin = 0;  // into Checkpoint::allocations
+    std::uint32_t allocations_end = 0;
+};
+
+struct Checkpoint {
+    std::int64_t at_ns = 0;                  // S; every event of the ledger is dated at or after it
+    std::vector<GrantOpening> grants;        // parallel to the first grants.size() of Ledger::grants
+    std::int64_t overdraft_tokens = 0;
+    std::int64_t charged_tokens = 0;         // lifetime charged before S
+    std::vector<HistoryUsage> usage;         // sorted by at_ns, then project, then session
+    std::vector<HistoryCompletion> completions;  // sorted by at_ns, one per instant
+    std::vector<HistoryCharge> charges;
+    std::vector<HistoryAllocation> allocations;
+    std::int64_t events = 0;                 // distinct events dated before S it summarizes
+};
+
 struct Ledger {
     std::string account_id;
     int utc_offset_minutes = 0;
@@ -114,7 +188,8 @@ struct Ledger {
     std::vector<Session> sessions;
     std::vector<Action> actions;            // sorted in application order
     std::vector<std::int64_t> event_instants_ns;  // every distinct event's instant, sorted
-    std::size_t duplicates_ignored = 0;
+    std::size_t duplicates_ignored = 0;     // a checkpoint's included
+    std::optional<Checkpoint> checkpoint;   // a checkpointed document's state before its events
 
     [[nodiscard]] std::uint32_t find_project(std::string_view id) const;
 };
