@@ -193,7 +193,17 @@ std::optional<LoadedLedger> Engine::load(std::string_view ledger_text, std::stri
         if (errors != nullptr) *errors = errors_json(ledger.errors);
         return std::nullopt;
     }
-    return LoadedLedger(std::move(*ledger.value));
+    // Copied once it is accepted: a rejected document is never kept.
+    return LoadedLedger(std::move(*ledger.value), std::make_shared<const std::string>(ledger_text));
+}
+
+std::optional<LoadedLedger> Engine::load(std::string&& ledger_text, std::string* errors) const {
+    Result<Ledger> ledger = parse_ledger(ledger_text, rules_, catalog_);
+    if (!ledger.ok()) {
+        if (errors != nullptr) *errors = errors_json(ledger.errors);
+        return std::nullopt;
+    }
+    return LoadedLedger(std::move(*ledger.value), std::make_shared<const std::string>(std::move(ledger_text)));
 }
 
 Answer Engine::quote(std::string_view input_text) const {
