@@ -48,7 +48,7 @@ public:
                           std::string_view utc_offset = {}, std::string_view utc_offsets = {});
     // A page of the report's ledger[] at `at`: {"at", "total", "offset", "entries"}.
     // `kinds`: comma-separated entry kinds to keep (grant, repayment, charge,
-    // expiry, billing_failed), empty for all; `order`: "oldest" (default, the
+    // expiry, billing_failed, opening), empty for all; `order`: "oldest" (default, the
     // ledger[] order) or "newest"; 0 <= offset <= entries_offset_max,
     // 1 <= limit <= entries_limit_max.
     static constexpr std::int64_t entries_limit_max = 10000;
