@@ -171,6 +171,7 @@ void LedgerBuilder::finish(const Json& root, std::string_view text) {
         return;
     }
     read_header(root);
+    read_checkpoint(root);
     check_duplicates(text);
     check_opening();
     resolve_projects();
