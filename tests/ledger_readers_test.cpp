@@ -9,6 +9,10 @@
 #include <vector>
 
 #include "ledger_fixtures.h"
+#include "ledger/source_events.h"
+#include <deque>
+#include "credits/api.h"
+#include "credits/instant.h"
 
 using namespace fixtures;
 
@@ -72,4 +76,26 @@ TEST_CASE("§10 both readers: one problem in a plain document is explained the s
     CHECK(a == b);
     CHECK(has_error(a, "not_after_event", std::string("bad")));
     CHECK(has_error(a, "inconsistent_usage", std::string("u9")));
+}
+
+TEST_CASE("source_events finds every event of an accepted document, escapes and repeats included", "[readers]") {
+    const std::string text = std::string(R"({"format":"easycoda.ledger/1","account":{"id":"a"},"projects":[{"id":"p","name":"P"}],)") +
+                             R"("ev\u0065nts":[{"id":"o","type":"account_opened","at":"2026-01-01T00:00:00Z"},)" +
+                             R"( {"type":"credits_purchased","at":"2026-01-02t00:00:00+01:00","credits":5,"id":"b\u0031"},)" +
+                             R"({"id":"o","at":"2026-01-01T00:00:00Z","type":"account_opened"}]})";
+    credits::Engine engine = credits::Engine::with_defaults();
+    std::string errors;
+    const std::optional<credits::LoadedLedger> ledger = engine.load(text, &errors);
+    REQUIRE(ledger);
+    REQUIRE(ledger->sources().size() == 1);
+    CHECK(*ledger->sources()[0] == text);
+    std::deque<std::string> storage;
+    const auto events = credits::ledger_reading::source_events(*ledger->sources()[0], storage);
+    REQUIRE(events.size() == 3);
+    CHECK(events[0].id == "o");
+    CHECK(events[1].id == "b1");
+    CHECK(events[1].at_ns == credits::parse_instant("2026-01-01T23:00:00Z")->ns);
+    CHECK(events[2].id == "o");
+    CHECK(text.substr(events[1].begin, events[1].end - events[1].begin).rfind("{\"type\"", 0) == 0);
+    CHECK(text[events[2].end - 1] == '}');
 }

@@ -232,12 +232,12 @@ int main(int argc, char** argv) {
         return exit_ok;
     }
     const std::string& input_path = options.positional.back();
-    const std::optional<std::string> input = read_input(input_path);
+    std::optional<std::string> input = read_input(input_path);
     if (!input) return usage_error("cannot read " + input_path);
     if (command == "quote") return emit(engine->quote(*input), options.pretty);
     if (command == "check") return emit(engine->check(*input), options.pretty);
     std::string errors;
-    std::optional<credits::LoadedLedger> account = engine->load(*input, &errors);
+    std::optional<credits::LoadedLedger> account = engine->load(std::move(*input), &errors);  // kept, not copied
     if (!account) return emit(credits::Answer{false, errors}, options.pretty);
     if (command == "report") {
         if (options.without_entries) {

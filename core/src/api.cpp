@@ -93,8 +93,9 @@ namespace {
 // Reads the kinds and order of an entries page; the problems go to `errors`.
 EntryPage read_entry_page(std::int64_t offset, std::int64_t limit, std::string_view kinds, std::string_view order,
                           ErrorList& errors) {
-    constexpr std::array<std::string_view, 5> kind_names = {"grant", "repayment", "charge", "expiry", "billing_failed"};
-    static_assert(static_cast<std::size_t>(EntryKind::billing_failed) + 1 == kind_names.size());
+    constexpr std::array<std::string_view, 6> kind_names = {"grant", "repayment", "charge", "expiry", "billing_failed",
+                                                            "opening"};
+    static_assert(static_cast<std::size_t>(EntryKind::opening) + 1 == kind_names.size());
     EntryPage page;
     page.offset = offset;
     page.limit = limit;
@@ -118,7 +119,7 @@ EntryPage read_entry_page(std::int64_t offset, std::int64_t limit, std::string_v
             if (known == kind_names.end()) {
                 errors.add(code::invalid_query, std::nullopt, "/kind",
                            "\"kind\" lists entry kinds separated by commas (grant, repayment, charge, expiry, "
-                           "billing_failed); found \"" + std::string(name) + "\".");
+                           "billing_failed, opening); found \"" + std::string(name) + "\".");
                 break;
             }
             page.kinds |= 1u << static_cast<unsigned>(known - kind_names.begin());
@@ -156,6 +157,11 @@ std::string LoadedLedger::summary_json() const {
     w.instant("last_event_at", ledger_.event_instants_ns.empty() ? ledger_.opened_at_ns : ledger_.event_instants_ns.back());
     w.member("events", static_cast<std::int64_t>(ledger_.event_instants_ns.size()));
     w.member("duplicates_ignored", static_cast<std::int64_t>(ledger_.duplicates_ignored));
+    if (ledger_.checkpoint) {
+        // Only for a checkpointed ledger: "events" counts those after its instant.
+        w.key("checkpoint").begin_object().instant("at", ledger_.checkpoint->at_ns);
+        w.member("events", ledger_.checkpoint->events).end_object();
+    }
     w.key("projects").begin_array();
     for (const Project& p : ledger_.projects) w.begin_object().member("id", p.id).member("name", p.name).end_object();
     w.end_array().end_object();
@@ -193,7 +199,17 @@ std::optional<LoadedLedger> Engine::load(std::string_view ledger_text, std::stri
         if (errors != nullptr) *errors = errors_json(ledger.errors);
         return std::nullopt;
     }
-    return LoadedLedger(std::move(*ledger.value));
+    // Copied once it is accepted: a rejected document is never kept.
+    return LoadedLedger(std::move(*ledger.value), std::make_shared<const std::string>(ledger_text));
+}
+
+std::optional<LoadedLedger> Engine::load(std::string&& ledger_text, std::string* errors) const {
+    Result<Ledger> ledger = parse_ledger(ledger_text, rules_, catalog_);
+    if (!ledger.ok()) {
+        if (errors != nullptr) *errors = errors_json(ledger.errors);
+        return std::nullopt;
+    }
+    return LoadedLedger(std::move(*ledger.value), std::make_shared<const std::string>(std::move(ledger_text)));
 }
 
 Answer Engine::quote(std::string_view input_text) const {

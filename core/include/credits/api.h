@@ -5,9 +5,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "credits/documents.h"
 #include "credits/burn_down.h"
@@ -25,7 +27,9 @@ struct Answer {
 // running it again. JavaScript's Ledger (wasm/credits.js) wraps one.
 class LoadedLedger {
 public:
-    explicit LoadedLedger(Ledger ledger) : ledger_(std::move(ledger)) {}
+    explicit LoadedLedger(Ledger ledger, std::shared_ptr<const std::string> source = {}) : ledger_(std::move(ledger)) {
+        if (source) sources_.push_back(std::move(source));
+    }
 
     // `utc_offset` (optional) draws the daily rows in another offset than the
     // account's; `utc_offsets` (optional, instead) in a zone whose offset
@@ -41,7 +45,7 @@ public:
                           std::string_view utc_offset = {}, std::string_view utc_offsets = {});
     // A page of the report's ledger[] at `at`: {"at", "total", "offset", "entries"}.
     // `kinds`: comma-separated entry kinds to keep (grant, repayment, charge,
-    // expiry, billing_failed), empty for all; `order`: "oldest" (default, the
+    // expiry, billing_failed, opening), empty for all; `order`: "oldest" (default, the
     // ledger[] order) or "newest"; 0 <= offset <= entries_offset_max,
     // 1 <= limit <= entries_limit_max.
     static constexpr std::int64_t entries_limit_max = 10000;
@@ -50,6 +54,11 @@ public:
                    std::string_view order = {});
 
     [[nodiscard]] const Ledger& ledger() const { return ledger_; }
+    // The texts the ledger was read from, kept so that its events can be
+    // printed again verbatim (a checkpoint's tail) and a repeat told from a
+    // conflict (append): the loaded document, then each appended fragment.
+    // Their bytes are the document's; ledger_reading::source_events finds the events in them.
+    [[nodiscard]] const std::vector<std::shared_ptr<const std::string>>& sources() const { return sources_; }
 
     // report() (or report_summary(), `with_entries` false) in parts, for a
     // host that keeps text across reports (wasm/credits.js): the report
@@ -78,6 +87,7 @@ private:
     const std::string& grants_text();
     const std::string& entries_text();
     Ledger ledger_;
+    std::vector<std::shared_ptr<const std::string>> sources_;
     std::optional<BurnDownState> state_;
     // The account report's grants[] and ledger[] for state_ (they do not
     // depend on the range), each written once when first asked for: most of
@@ -96,7 +106,10 @@ public:
     static Engine with_defaults();
 
     // nullopt with `errors_json` set when the document is rejected.
+    // The loaded ledger keeps the text (LoadedLedger::sources): a copy of
+    // `ledger_text`, or the string itself when it is moved in.
     std::optional<LoadedLedger> load(std::string_view ledger_text, std::string* errors_json) const;
+    std::optional<LoadedLedger> load(std::string&& ledger_text, std::string* errors_json) const;
     Answer quote(std::string_view input_text) const;
     // Validates only: {"ok": true, ...counts} or the errors.
     Answer check(std::string_view ledger_text) const;
