@@ -333,13 +333,13 @@ CREDITS_COLD void LedgerBuilder::read_checkpoint(const Json& root) {
 // history: none dated before S, none with an id the checkpoint holds, and no
 // second opening (the checkpoint's `opened_at` is the account's opening).
 CREDITS_COLD void LedgerBuilder::check_against_checkpoint() {
+    if (!ledger_.checkpoint) return;  // not an object: reported, and nothing to check against
     for (const EventRef& opening : openings_) {
         errors_.add(code::duplicate_account_opened, std::string(opening.event_id), event_pointer(opening.document_index) + "/type",
                     "The account is opened once; the checkpoint already holds its opening" +
                         (checkpoint_opened_at_ns_ ? " at " + format_instant(*checkpoint_opened_at_ns_) : std::string()) + ".");
     }
     if (checkpoint_opened_at_ns_) ledger_.opened_at_ns = *checkpoint_opened_at_ns_;
-    if (!ledger_.checkpoint) return;
     const std::int64_t s_ns = ledger_.checkpoint->at_ns;
     const bool any_ids = !checkpoint_id_pointers_.empty();
     for (const auto& [at_ns, ref] : event_stamps_) {

@@ -103,7 +103,7 @@ bool CheckpointReader::read_days(ObjectReader& r, std::uint32_t project_index, s
         row.open_tokens = *day_tokens;
         cp_.usage.push_back(row);
     });
-    if (!r.get("days", false)) ok = false;
+    if (const Json* days = r.get("days", false); days == nullptr || !days->is_array()) ok = false;  // reported
     if (!ok) cp_.usage.resize(first_row);
     return ok;
 }
@@ -169,7 +169,8 @@ void CheckpointReader::read_completed_sessions(ObjectReader& r) {
 }
 
 bool CheckpointReader::read_allocations(ObjectReader& r, std::int64_t completed_at_ns, Wide& tokens) {
-    bool ok = r.get("allocations", false) != nullptr;
+    const Json* list = r.get("allocations", false);
+    bool ok = list != nullptr && list->is_array();  // otherwise reported by each_item
     const std::size_t first = cp_.allocations.size();
     each_item(r, "allocations", [&](ObjectReader& item, const Json&) {
         item.reject_unknown({"grant_id", "tokens"});
