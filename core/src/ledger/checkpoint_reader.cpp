@@ -106,6 +106,8 @@ CREDITS_COLD void CheckpointReader::read(const Json& object) {
     each_item(r, "grants", [&](ObjectReader& item, const Json& value) {
         GrantOpening opening;
         if (std::optional<GrantRecord> grant = read_grant(item, value, opening)) {
+            assert(grants_.size() < no_index);
+            grant_positions_.try_emplace(0, b_.arena_.keep(grant->id), static_cast<std::uint32_t>(grants_.size()));
             grants_.push_back(*grant);
             b_.ledger_.grants.push_back(std::move(*grant));
             cp_.grants.push_back(opening);

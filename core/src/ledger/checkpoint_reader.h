@@ -79,6 +79,7 @@ private:
     std::vector<std::int64_t> cancelled_at_ns_;  // parallel to cancelled_keys_
     std::vector<Key> open_keys_;        // sorted, likewise
     std::vector<GrantRecord> grants_;   // the checkpoint's grants, in its (canonical) order
+    IndexMap grant_positions_;          // grant id (arena view) -> index into grants_
     Wide granted_tokens_ = 0;
     Wide used_tokens_ = 0;
     Wide remaining_tokens_ = 0;

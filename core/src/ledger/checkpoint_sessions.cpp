@@ -180,15 +180,15 @@ bool CheckpointReader::read_allocations(ObjectReader& r, std::int64_t completed_
             ok = false;
             return;
         }
-        const auto it = std::find_if(grants_.begin(), grants_.end(), [&](const GrantRecord& g) { return g.id == *grant_id; });
-        if (it == grants_.end() || it->granted_at_ns > completed_at_ns) {
+        const std::uint32_t* position = grant_positions_.find(0, *grant_id);
+        if (position == nullptr || grants_[*position].granted_at_ns > completed_at_ns) {
             inconsistent(item.member_pointer("grant_id"), "The allocation names \"" + excerpt(*grant_id) + "\", which is not a grant of "
                                                           "the checkpoint made at or before the completion.");
             ok = false;
             return;
         }
         tokens += *allocated;
-        cp_.allocations.push_back(HistoryAllocation{static_cast<std::uint32_t>(it - grants_.begin()), *allocated});
+        cp_.allocations.push_back(HistoryAllocation{*position, *allocated});
     });
     if (!ok) cp_.allocations.resize(first);
     return ok;
@@ -233,7 +233,8 @@ void CheckpointReader::read_usage(ObjectReader& r) {
     Wide charged = 0;
     Wide cache_hit = 0;
     std::optional<std::pair<std::int64_t, std::string>> previous;  // (at, project_id)
-    std::vector<std::pair<std::uint32_t, std::int64_t>> last_day;  // per listed project: its latest day (sorted rows)
+    // Per listed project (at most LedgerLimits::projects_max): the day of its latest row.
+    std::vector<std::int64_t> last_day(b_.ledger_.projects.size(), INT64_MIN);
     each_item(r, "usage", [&](ObjectReader& item, const Json&) {
         item.reject_unknown({"at", "project_id", "charged_tokens", "cache_hit_tokens", "summarization_tokens",
                              "other_service_tokens", "cancelled_tokens"});
@@ -255,14 +256,12 @@ void CheckpointReader::read_usage(ObjectReader& r) {
         const std::int64_t day = local_day(at->ns, b_.ledger_.utc_offset_minutes);
         // Rows are sorted by at, so a second row of a (day, project) follows
         // the project's latest row: compare with that one.
-        auto seen = std::find_if(last_day.begin(), last_day.end(), [&](const auto& p) { return p.first == projects->second; });
-        if (seen != last_day.end() && seen->second == day) {
+        if (last_day[projects->second] == day) {
             inconsistent(item.pointer(), "\"usage\" holds one row per day (in the account's offset) and project; the day " +
                                              format_day(day) + " of \"" + excerpt(project_id) + "\" is listed twice.");
             return;
         }
-        if (seen == last_day.end()) last_day.emplace_back(projects->second, day);
-        else seen->second = day;
+        last_day[projects->second] = day;
         row.at_ns = at->ns;
         row.project = projects->second;
         row.charged_tokens = *figures[0];
