@@ -55,7 +55,7 @@ def main():
                 [b"report", b"--at", v, ledger], [b"report", b"--at", AT, b"--from", v, ledger],
                 [b"report", b"--at", AT, b"--to", v, ledger], [b"report", b"--at", AT, b"--utc-offset", v, ledger],
                 [b"project", v, b"--at", AT, ledger], [b"project", b"p1", b"--at", v, ledger],
-                [b"project", b"p1", b"--at", AT, b"--utc-offset", v, ledger], [b"forecast", b"--at", v, ledger],
+                [b"project", b"p1", b"--at", AT, b"--utc-offset", v, ledger], [b"forecast", b"--at", v, ledger], [b"checkpoint", b"--at", v, ledger],
                 [b"convert", b"--credits", v], [b"convert", b"--tokens", v], [b"check", v], [b"quote", v],
                 [b"report", b"--at", AT, v], [v, b"--at", AT, ledger], [b"report", v, b"--at", AT, ledger],
                 [b"catalog", b"--catalog", v], [b"quote", b"--rules", v, quote],
