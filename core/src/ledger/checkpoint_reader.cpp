@@ -151,7 +151,17 @@ void CheckpointReader::read_figures(ObjectReader& r) {
         }
     }
     cp_.events = r.count("events", true).value_or(0);
-    b_.ledger_.duplicates_ignored += static_cast<std::size_t>(r.count("duplicates_ignored", true).value_or(0));
+    // Counted in a size_t, 32 bits in the WebAssembly module: with the tail's
+    // duplicates (at most events_max) the sum must fit there too.
+    const std::int64_t duplicates = r.count("duplicates_ignored", true).value_or(0);
+    const std::int64_t duplicates_max = std::int64_t{UINT32_MAX} - static_cast<std::int64_t>(b_.limits_.events_max);
+    if (duplicates > duplicates_max) {
+        inconsistent("/checkpoint/duplicates_ignored", "duplicates_ignored (" + std::to_string(duplicates) +
+                                                           ") is more than the engine counts: at most " +
+                                                           std::to_string(duplicates_max) + ".");
+    } else {
+        b_.ledger_.duplicates_ignored += static_cast<std::size_t>(duplicates);
+    }
     cp_.charged_tokens = r.count("charged_tokens", true).value_or(0);
     cp_.overdraft_tokens = r.count("overdraft_tokens", true).value_or(0);
 }
