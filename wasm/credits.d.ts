@@ -364,6 +364,12 @@ export interface Ledger {
   reportJson(query: ReportQuery & { entries?: boolean }): string;
   projectJson(projectId: string, query: ReportQuery): string;
   forecastJson(query: { at: string | Date }): string;
+  /**
+   * The checkpointed document at `at` (docs/checkpoint-format.md): the account's state before it
+   * and the events from it on, as ledger document text (load() accepts it); the native CLI's bytes.
+   * `at` must come after the account's opening and not before the ledger's own checkpoint.
+   */
+  checkpoint(query: { at: string | Date }): string;
   delete(): void;
   [Symbol.dispose](): void;
 }

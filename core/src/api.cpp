@@ -4,6 +4,7 @@
 #include <array>
 #include <cassert>
 
+#include "credits/checkpoint.h"
 #include "credits/default_data.h"
 #include "credits/forecast.h"
 #include "credits/json_writer.h"
@@ -76,6 +77,12 @@ Answer LoadedLedger::forecast(std::string_view at) {
     const Result<Query> query = make_query(ledger_, at);
     if (!query.ok()) return Answer{false, errors_json(query.errors)};
     return Answer{true, forecast_json(ledger_, state_at(query.value->at_ns))};
+}
+
+Answer LoadedLedger::checkpoint(std::string_view at) const {
+    Result<std::string> json = checkpoint_json(ledger_, sources_, at);
+    if (!json.ok()) return Answer{false, errors_json(json.errors)};
+    return Answer{true, std::move(*json.value)};
 }
 
 Answer LoadedLedger::report_summary(std::string_view at, std::string_view from, std::string_view to,

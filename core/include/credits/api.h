@@ -39,6 +39,9 @@ public:
     Answer project(std::string_view project_id, std::string_view at, std::string_view from = {},
                    std::string_view to = {}, std::string_view utc_offset = {}, std::string_view utc_offsets = {});
     Answer forecast(std::string_view at);
+    // The checkpointed document at `at` (docs/checkpoint-format.md): the
+    // state before it and the events from it on, a ledger document itself.
+    Answer checkpoint(std::string_view at) const;
     // The account report without its ledger[] array ("ledger_entries" counts
     // it): what a page needs when it shows a page of entries, not all of them.
     Answer report_summary(std::string_view at, std::string_view from = {}, std::string_view to = {},
