@@ -4,6 +4,7 @@
 #include <array>
 #include <cassert>
 
+#include "credits/checkpoint.h"
 #include "credits/default_data.h"
 #include "credits/forecast.h"
 #include "credits/json_writer.h"
@@ -79,6 +80,12 @@ Answer LoadedLedger::forecast(std::string_view at) {
     return Answer{true, forecast_json(ledger_, state_at(query.value->at_ns))};
 }
 
+Answer LoadedLedger::checkpoint(std::string_view at) const {
+    Result<std::string> json = checkpoint_json(ledger_, sources_, at);
+    if (!json.ok()) return Answer{false, errors_json(json.errors)};
+    return Answer{true, std::move(*json.value)};
+}
+
 Answer LoadedLedger::report_summary(std::string_view at, std::string_view from, std::string_view to,
                                std::string_view utc_offset, std::string_view utc_offsets) {
     const Result<Query> query = make_query(ledger_, at, from, to, utc_offset, utc_offsets);
@@ -94,8 +101,9 @@ namespace {
 // Reads the kinds and order of an entries page; the problems go to `errors`.
 EntryPage read_entry_page(std::int64_t offset, std::int64_t limit, std::string_view kinds, std::string_view order,
                           ErrorList& errors) {
-    constexpr std::array<std::string_view, 5> kind_names = {"grant", "repayment", "charge", "expiry", "billing_failed"};
-    static_assert(static_cast<std::size_t>(EntryKind::billing_failed) + 1 == kind_names.size());
+    constexpr std::array<std::string_view, 6> kind_names = {"grant", "repayment", "charge", "expiry", "billing_failed",
+                                                            "opening"};
+    static_assert(static_cast<std::size_t>(EntryKind::opening) + 1 == kind_names.size());
     EntryPage page;
     page.offset = offset;
     page.limit = limit;
@@ -119,7 +127,7 @@ EntryPage read_entry_page(std::int64_t offset, std::int64_t limit, std::string_v
             if (known == kind_names.end()) {
                 errors.add(code::invalid_query, std::nullopt, "/kind",
                            "\"kind\" lists entry kinds separated by commas (grant, repayment, charge, expiry, "
-                           "billing_failed); found \"" + std::string(name) + "\".");
+                           "billing_failed, opening); found \"" + std::string(name) + "\".");
                 break;
             }
             page.kinds |= 1u << static_cast<unsigned>(known - kind_names.begin());
@@ -183,6 +191,11 @@ std::string LoadedLedger::summary_json() const {
     w.instant("last_event_at", ledger_.event_instants_ns.empty() ? ledger_.opened_at_ns : ledger_.event_instants_ns.back());
     w.member("events", static_cast<std::int64_t>(ledger_.event_instants_ns.size()));
     w.member("duplicates_ignored", static_cast<std::int64_t>(ledger_.duplicates_ignored));
+    if (ledger_.checkpoint) {
+        // Only for a checkpointed ledger: "events" counts those after its instant.
+        w.key("checkpoint").begin_object().instant("at", ledger_.checkpoint->at_ns);
+        w.member("events", ledger_.checkpoint->events).end_object();
+    }
     w.key("projects").begin_array();
     for (const Project& p : ledger_.projects) w.begin_object().member("id", p.id).member("name", p.name).end_object();
     w.end_array().end_object();

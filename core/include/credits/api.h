@@ -59,13 +59,16 @@ public:
     Answer project(std::string_view project_id, std::string_view at, std::string_view from = {},
                    std::string_view to = {}, std::string_view utc_offset = {}, std::string_view utc_offsets = {});
     Answer forecast(std::string_view at);
+    // The checkpointed document at `at` (docs/checkpoint-format.md): the
+    // state before it and the events from it on, a ledger document itself.
+    Answer checkpoint(std::string_view at) const;
     // The account report without its ledger[] array ("ledger_entries" counts
     // it): what a page needs when it shows a page of entries, not all of them.
     Answer report_summary(std::string_view at, std::string_view from = {}, std::string_view to = {},
                           std::string_view utc_offset = {}, std::string_view utc_offsets = {});
     // A page of the report's ledger[] at `at`: {"at", "total", "offset", "entries"}.
     // `kinds`: comma-separated entry kinds to keep (grant, repayment, charge,
-    // expiry, billing_failed), empty for all; `order`: "oldest" (default, the
+    // expiry, billing_failed, opening), empty for all; `order`: "oldest" (default, the
     // ledger[] order) or "newest"; 0 <= offset <= entries_offset_max,
     // 1 <= limit <= entries_limit_max.
     static constexpr std::int64_t entries_limit_max = 10000;

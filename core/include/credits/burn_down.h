@@ -19,7 +19,10 @@ struct GrantState {
     bool active = false;               // granted and not expired at T
 };
 
-enum class EntryKind : std::uint8_t { grant, repayment, charge, expiry, billing_failed };
+// `opening`: a checkpointed ledger's state just before its checkpoint S, one
+// entry per grant with tokens remaining (index = the grant) and one for an
+// outstanding overdraft (index = no_index, overdraft_tokens set).
+enum class EntryKind : std::uint8_t { grant, repayment, charge, expiry, billing_failed, opening };
 
 struct Allocation {
     std::uint32_t grant = 0;
@@ -51,7 +54,8 @@ struct BurnDownState {
 };
 
 // The account's grants, charges and entries at `at_ns`: every action of the
-// ledger dated at or before it, applied in order.
+// ledger dated at or before it, applied in order -- from the checkpoint's
+// state when the ledger has one (then at_ns >= its instant, checked by the query).
 BurnDownState burn_down(const Ledger& ledger, std::int64_t at_ns);
 
 // Checks conservation (spec §14) on a state; used by tests and debug asserts.

@@ -56,6 +56,7 @@ inline constexpr std::string_view not_after_event = "not_after_event";
 inline constexpr std::string_view duplicate_completion = "duplicate_completion";
 inline constexpr std::string_view completion_after_cancellation = "completion_after_cancellation";
 inline constexpr std::string_view usage_after_completion = "usage_after_completion";
+inline constexpr std::string_view checkpoint_inconsistent = "checkpoint_inconsistent";
 inline constexpr std::string_view before_checkpoint = "before_checkpoint";
 inline constexpr std::string_view invalid_query = "invalid_query";
 inline constexpr std::string_view invalid_utc_offsets = "invalid_utc_offsets";

@@ -40,7 +40,7 @@ std::string grants_json(const Ledger& ledger, const BurnDownState& state);
 // Which entries of ledger[] a page holds: the kinds kept (a bit per
 // EntryKind), the order, and the window [offset, offset + limit) of the kept ones.
 struct EntryPage {
-    std::uint32_t kinds = 0x1f;  // every kind
+    std::uint32_t kinds = 0x3f;  // every kind (a bit per EntryKind)
     bool newest_first = false;
     std::int64_t offset = 0;
     std::int64_t limit = 0;

@@ -32,5 +32,8 @@ SessionStatus session_status(const Ledger& ledger, const Session& session, std::
 
 // The figures of one record, classified by its session's status at `at_ns`.
 Figures classify(const Ledger& ledger, const UsageRecord& record, std::int64_t at_ns);
+// The figures of a checkpoint's history row (ledger.h HistoryUsage): its
+// settled figures, plus an open session's tokens by that session's status at `at_ns`.
+Figures classify(const Ledger& ledger, const HistoryUsage& row, std::int64_t at_ns);
 
 }  // namespace credits

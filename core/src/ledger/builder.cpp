@@ -172,11 +172,13 @@ void LedgerBuilder::finish(const Json& root, std::string_view text) {
         return;
     }
     read_header(root);
-    check_duplicates(text);
-    if (base_ != nullptr) {
+    if (base_ != nullptr) {  // a fragment: checked against the loaded ledger (append.cpp)
+        check_duplicates(text);
         check_fragment(root);
         return;
     }
+    read_checkpoint(root);
+    check_duplicates(text);
     check_opening();
     resolve_projects();
     check_sessions();

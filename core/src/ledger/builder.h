@@ -32,6 +32,7 @@ class StrictEventReader;  // strict_event.h
 struct FlatEvent;         // fast_event.h
 struct FragmentBase;      // append.h: the loaded ledger a fragment is checked against
 struct AppendIndex;       // append.h
+class CheckpointReader;   // checkpoint_reader.cpp
 
 // What one valid event of each family adds to the ledger. Views stay valid
 // until the builder has applied the value (the reader's document or DOM).
@@ -193,8 +194,16 @@ private:
 
     void read_header(const Json& root);      // header.cpp
     void resolve_projects();                 // header.cpp
+    // A checkpointed document's state before S (checkpoint_reader.cpp): read
+    // after the header (its projects) and before resolve_projects (its tasks
+    // and sessions are interned like the events' own).
+    void read_checkpoint(const Json& root);
+    // The events after S against the checkpoint (checkpoint_reader.cpp).
+    void check_against_checkpoint();
     void check_duplicates(std::string_view text);  // checks.cpp
     void check_opening();                    // checks.cpp
+    bool check_opening_event();              // checks.cpp: the account_opened event of a whole history
+    void check_accounts();                   // checks.cpp
     void check_sessions();                   // sessions.cpp
     void build_actions();                    // order.cpp
     // Fragment mode (append.cpp, append_apply.cpp).
@@ -260,6 +269,13 @@ private:
     std::vector<std::uint32_t> loaded_task_;     // per fragment task: the loaded task, or no_index
     std::vector<std::uint32_t> loaded_session_;  // per fragment session: the loaded session, or no_index
     std::vector<Project> new_projects_;          // listed by the fragment, not loaded; sorted by id
+    // A checkpointed document (read by CheckpointReader): the event ids its
+    // state holds, each with the pointer of the item holding it.
+    friend class CheckpointReader;
+    bool checkpoint_given_ = false;
+    std::optional<std::int64_t> checkpoint_opened_at_ns_;
+    IndexMap checkpoint_ids_;  // id -> index into checkpoint_id_pointers_
+    std::vector<std::string> checkpoint_id_pointers_;
 };
 
 // The fast path into a builder already set up (set_document, a repeat mode,

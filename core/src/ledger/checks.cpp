@@ -1,6 +1,7 @@
 // The document-wide checks (spec §9, §10): an event id used twice is an
 // exact duplicate (ignored) or a conflict; exactly one account_opened, no event
-// dated before it; every event of the document's account.
+// dated before it (or the checkpoint's opening, checkpoint_reader.cpp);
+// every event of the document's account.
 #include <algorithm>
 #include <cassert>
 #include <numeric>
@@ -91,10 +92,21 @@ CREDITS_COLD void LedgerBuilder::check_duplicates(std::string_view text) {
 }
 
 void LedgerBuilder::check_opening() {
+    if (checkpoint_given_) {
+        // The checkpoint holds the opening; the events after it are checked against it.
+        check_against_checkpoint();
+    } else if (!check_opening_event()) {
+        return;
+    }
+    check_accounts();
+}
+
+// False when the opening is missing or its instant did not read (reported).
+bool LedgerBuilder::check_opening_event() {
     if (openings_.empty()) {
         errors_.add(code::missing_account_opened, std::nullopt, "/events",
                     "The ledger has no account_opened event; every account starts with exactly one.");
-        return;
+        return false;
     }
     sort_cold(openings_, [](const EventRef& a, const EventRef& b) { return a.document_index < b.document_index; });
     for (std::size_t i = 1; i < openings_.size(); ++i) {
@@ -106,7 +118,7 @@ void LedgerBuilder::check_opening() {
         // The same event (ids are distinct here), found without comparing strings.
         if (ref.document_index == openings_[0].document_index) opened_at_ns = at_ns;
     }
-    if (opened_at_ns == instant_never_ns) return;  // its `at` was invalid, already reported
+    if (opened_at_ns == instant_never_ns) return false;  // its `at` was invalid, already reported
     ledger_.opened_at_ns = opened_at_ns;
     for (const auto& [at_ns, ref] : event_stamps_) {
         if (at_ns < opened_at_ns) {
@@ -114,6 +126,10 @@ void LedgerBuilder::check_opening() {
                         "This event is dated before the account was opened (" + format_instant(opened_at_ns) + ").");
         }
     }
+    return true;
+}
+
+void LedgerBuilder::check_accounts() {
     // In document order: a hash map's order differs between the native and
     // the WebAssembly standard libraries, and both must give the same bytes.
     std::vector<std::pair<const std::string*, const EventRef*>> foreign;

@@ -10,7 +10,7 @@ namespace credits::ledger_reading {
 
 CREDITS_COLD void LedgerBuilder::read_header(const Json& root) {
     ObjectReader reader(root, "", std::nullopt, errors_);
-    reader.reject_unknown({"format", "account", "projects", "events"});
+    reader.reject_unknown({"format", "account", "projects", "checkpoint", "events"});
     if (const auto format = reader.string("format", true, 64); format && *format != "easycoda.ledger/1") {
         reader.add_error(code::unsupported_format, "/format",
                          "The format \"" + *format + "\" is not supported; expected \"easycoda.ledger/1\".");

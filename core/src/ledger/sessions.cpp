@@ -93,6 +93,16 @@ void LedgerBuilder::check_sessions() {
         if (completions.empty()) continue;
         sort_cold(completions, earlier);
         Session& session = ledger_.sessions[s];
+        if (session.history_charge != no_index) {
+            // Completed before the checkpoint: every completion after it is a second one.
+            for (const Completion& again : completions) {
+                errors_.add(code::duplicate_completion, std::string(again.ref.event_id), event_pointer(again.ref.document_index),
+                            "The session \"" + session.session_id + "\" was already completed at " +
+                                format_instant(*session.completed_at_ns) + " by \"" + session.completion_event_id +
+                                "\" (in the checkpoint); a session completes once.");
+            }
+            continue;
+        }
         for (std::size_t i = 1; i < completions.size(); ++i) {
             errors_.add(code::duplicate_completion, std::string(completions[i].ref.event_id), event_pointer(completions[i].ref.document_index),
                         "The session \"" + session.session_id + "\" was already completed by \"" +

@@ -99,6 +99,12 @@ Result<Query> make_query(const Ledger& ledger, std::string_view at, std::string_
     } else if (!to.empty() && !to_day) {
         to_ns = read(to, "to");
     }
+    if (at_ns && ledger.checkpoint && *at_ns < ledger.checkpoint->at_ns) {
+        // The state before S is summed up: no figure at an earlier instant can be derived from it.
+        errors.add(code::before_checkpoint, std::nullopt, "/at",
+                   "The ledger starts from a checkpoint at " + format_instant(ledger.checkpoint->at_ns) +
+                       "; a question can be asked at that instant or later, not at " + format_instant(*at_ns) + ".");
+    }
     if (!at_ns || !from_ns || !to_ns) return Result<Query>::failure(errors.take());
     if (*to_ns > *at_ns) {
         errors.add(code::invalid_query, std::nullopt, "/to",

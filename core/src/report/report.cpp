@@ -32,6 +32,20 @@ void for_each_record_in_range(const Ledger& ledger, const Query& query, Visit&& 
     }
 }
 
+// The checkpoint's history rows in the query's range, in (at, project) order:
+// a row counts when the range holds its earliest instant (docs/checkpoint-format.md).
+template <typename Visit>
+void for_each_history_in_range(const Ledger& ledger, const Query& query, Visit&& visit) {
+    if (!ledger.checkpoint) return;
+    const std::vector<HistoryUsage>& rows = ledger.checkpoint->usage;
+    auto it = std::lower_bound(rows.begin(), rows.end(), query.from_ns,
+                               [](const HistoryUsage& r, std::int64_t from) { return r.at_ns < from; });
+    for (; it != rows.end(); ++it) {
+        if (query.to_inclusive ? it->at_ns > query.to_ns : it->at_ns >= query.to_ns) break;
+        visit(*it);
+    }
+}
+
 void write_figures(JsonWriter& w, const Figures& f) {
     w.amount("charged", f.charged_tokens);
     w.key("free").begin_object();
@@ -50,6 +64,8 @@ void write_header(JsonWriter& w, const Ledger& ledger, const Query& query, std::
     w.member("account_id", ledger.account_id).member("utc_offset", format_utc_offset(query.utc_offset_minutes));
     w.instant("at", query.at_ns).instant("from", query.from_ns).instant("to", query.to_ns);
     w.member("to_inclusive", query.to_inclusive);
+    // Only for a checkpointed ledger: where its detail starts.
+    if (ledger.checkpoint) w.instant("checkpoint_at", ledger.checkpoint->at_ns);
     // Only when asked for, so every answer to a question without it keeps its bytes.
     if (!query.zone_given) return;
     w.key("utc_offsets").begin_array();
@@ -73,9 +89,9 @@ void write_daily(JsonWriter& w, const Ledger& ledger, const Query& query, std::u
     };
     std::vector<Day> days;
     ZoneCursor zone(query.zone);
-    for_each_record_in_range(ledger, query, [&](const UsageRecord& record) {
-        if (project_filter != no_index && record.project != project_filter) return;
-        const std::int64_t record_day = local_day(record.at_ns, zone.offset_at(record.at_ns));
+    // History rows first: they are all dated before the records.
+    const auto add = [&](std::int64_t at_ns, const Figures& figures) {
+        const std::int64_t record_day = local_day(at_ns, zone.offset_at(at_ns));
         Day* day = nullptr;
         if (days.empty() || record_day > days.back().day) {
             day = &days.emplace_back(Day{record_day, Figures{}});
@@ -87,7 +103,13 @@ void write_daily(JsonWriter& w, const Ledger& ledger, const Query& query, std::u
             if (at == days.end() || at->day != record_day) at = days.insert(at, Day{record_day, Figures{}});
             day = &*at;
         }
-        day->figures += classify(ledger, record, query.at_ns);
+        day->figures += figures;
+    };
+    for_each_history_in_range(ledger, query, [&](const HistoryUsage& row) {
+        if (project_filter == no_index || row.project == project_filter) add(row.at_ns, classify(ledger, row, query.at_ns));
+    });
+    for_each_record_in_range(ledger, query, [&](const UsageRecord& record) {
+        if (project_filter == no_index || record.project == project_filter) add(record.at_ns, classify(ledger, record, query.at_ns));
     });
     w.key("daily").begin_array();
     for (const Day& d : days) {
@@ -99,22 +121,44 @@ void write_daily(JsonWriter& w, const Ledger& ledger, const Query& query, std::u
     w.end_array();
 }
 
-void write_charge_entry_body(JsonWriter& w, const Ledger& ledger, const BurnDownState& state, const LedgerEntry& entry) {
-    const Session& session = ledger.sessions[entry.index];
+// A charge's members after "at": the session, its tokens, what it took from
+// which grant, the overdraft. `allocations` is [begin, end) of Allocation or
+// HistoryAllocation (a checkpoint's), both {grant, tokens}.
+template <typename AllocationT>
+void write_charge_fields(JsonWriter& w, const Ledger& ledger, const Session& session, std::int64_t charged_tokens,
+                         const AllocationT* begin, const AllocationT* end, std::int64_t overdraft_tokens) {
     w.member("event_id", session.completion_event_id);
     w.member("project_id", ledger.projects[session.project].id);
     w.member("task_id", ledger.tasks[session.task].task_id).member("session_id", session.session_id);
     w.amount("output", session.output_tokens).amount("input_cache_miss", session.input_cache_miss_tokens);
-    w.amount("charged", entry.tokens);
+    w.amount("charged", charged_tokens);
     w.key("allocations").begin_array();
-    for (std::uint32_t a = entry.allocations_begin; a < entry.allocations_end; ++a) {
-        const Allocation& allocation = state.allocations[a];
-        const GrantRecord& grant = ledger.grants[allocation.grant];
+    for (const AllocationT* allocation = begin; allocation != end; ++allocation) {
+        const GrantRecord& grant = ledger.grants[allocation->grant];
         w.begin_object().member("grant_id", grant.id).member("source", grant_source_name(grant.source));
-        w.amount_plain(allocation.tokens).end_object();
+        w.amount_plain(allocation->tokens).end_object();
     }
     w.end_array();
-    w.amount("overdraft", entry.overdraft_tokens);
+    w.amount("overdraft", overdraft_tokens);
+}
+
+void write_charge_entry_body(JsonWriter& w, const Ledger& ledger, const BurnDownState& state, const LedgerEntry& entry) {
+    const Allocation* allocations = state.allocations.data();
+    write_charge_fields(w, ledger, ledger.sessions[entry.index], entry.tokens, allocations + entry.allocations_begin,
+                        allocations + entry.allocations_end, entry.overdraft_tokens);
+}
+
+// The charge entry of a session completed before the checkpoint, as the
+// whole history's report writes it (docs/checkpoint-format.md).
+void write_history_charge(JsonWriter& w, const Ledger& ledger, const Session& session) {
+    const Checkpoint& checkpoint = *ledger.checkpoint;
+    const HistoryCharge& charge = checkpoint.charges[session.history_charge];
+    const HistoryAllocation* allocations = checkpoint.allocations.data();
+    w.begin_object().member("kind", "charge").instant("at", session.completed_at_ns);
+    write_charge_fields(w, ledger, session, charge.charged_tokens, allocations + charge.allocations_begin,
+                        allocations + charge.allocations_end, charge.overdraft_tokens);
+    w.amount("balance", charge.balance_tokens);
+    w.end_object();
 }
 
 void write_entry(JsonWriter& w, const Ledger& ledger, const BurnDownState& state, const LedgerEntry& entry) {
@@ -144,6 +188,17 @@ void write_entry(JsonWriter& w, const Ledger& ledger, const BurnDownState& state
             w.member("kind", "charge").instant("at", entry.at_ns);
             write_charge_entry_body(w, ledger, state, entry);
             break;
+        case EntryKind::opening: {
+            w.member("kind", "opening").instant("at", entry.at_ns);
+            if (entry.index == no_index) {
+                w.key("grant_id").null().key("source").null();
+            } else {
+                const GrantRecord& grant = ledger.grants[entry.index];
+                w.member("grant_id", grant.id).member("source", grant_source_name(grant.source));
+            }
+            w.amount_plain(entry.tokens).amount("overdraft", entry.overdraft_tokens);
+            break;
+        }
     }
     w.amount("balance", entry.balance_tokens);
     w.end_object();
@@ -264,6 +319,11 @@ std::string account_report_json(const Ledger& ledger, const BurnDownState& state
 
     Figures total;
     std::vector<Figures> per_project(ledger.projects.size());
+    for_each_history_in_range(ledger, query, [&](const HistoryUsage& row) {
+        const Figures f = classify(ledger, row, query.at_ns);
+        total += f;
+        per_project[row.project] += f;
+    });
     for_each_record_in_range(ledger, query, [&](const UsageRecord& record) {
         const Figures f = classify(ledger, record, query.at_ns);
         total += f;
@@ -354,10 +414,12 @@ void write_session(JsonWriter& w, const Ledger& ledger, const BurnDownState& sta
     write_figures(w, row.figures);
     w.key("charge");
     const std::uint32_t entry = state.charge_entry_by_session[s];
-    if (entry == no_index) {
-        w.null();
-    } else {
+    if (entry != no_index) {
         write_entry(w, ledger, state, state.entries[entry]);
+    } else if (session.history_charge != no_index) {
+        write_history_charge(w, ledger, session);
+    } else {
+        w.null();
     }
     w.end_object();
 }
@@ -370,6 +432,11 @@ std::optional<std::string> project_report_json(const Ledger& ledger, const BurnD
     if (project == no_index) return std::nullopt;
     Figures total;
     Figures untasked;
+    Figures before_checkpoint;  // a checkpointed ledger's history rows in the range
+    for_each_history_in_range(ledger, query, [&](const HistoryUsage& row) {
+        if (row.project == project) before_checkpoint += classify(ledger, row, query.at_ns);
+    });
+    total += before_checkpoint;
     std::map<std::string, std::uint32_t> task_order;  // task id -> task index
     std::map<std::uint32_t, TaskRow> tasks;
     std::map<std::uint32_t, SessionRow> sessions;
@@ -425,6 +492,11 @@ std::optional<std::string> project_report_json(const Ledger& ledger, const BurnD
     w.key("untasked").begin_object();
     write_figures(w, untasked);
     w.end_object();
+    if (ledger.checkpoint) {
+        w.key("before_checkpoint").begin_object();
+        write_figures(w, before_checkpoint);
+        w.end_object();
+    }
     w.end_object();
     return w.take();
 }

@@ -13,6 +13,7 @@ public:
         state_.at_ns = at_ns;
         state_.grants.resize(ledger.grants.size());
         state_.charge_entry_by_session.assign(ledger.sessions.size(), no_index);
+        if (ledger.checkpoint) open_from(*ledger.checkpoint);
     }
 
     BurnDownState run() {
@@ -38,6 +39,50 @@ private:
             return burns_before(ledger->grants[a], ledger->grants[b]);
         }
     };
+
+    // The state just before the checkpoint's instant S, and the entries that
+    // stand for the history it summarizes: each grant's remaining tokens, then
+    // the overdraft (never both: §7 repays an overdraft before a grant is spendable).
+    void open_from(const Checkpoint& checkpoint) {
+        assert(checkpoint.at_ns <= state_.at_ns);
+        assert(checkpoint.grants.size() <= ledger_.grants.size());
+        state_.overdraft_tokens = checkpoint.overdraft_tokens;
+        state_.lifetime_charged_tokens = checkpoint.charged_tokens;
+        std::int64_t balance_tokens = 0;
+        for (std::uint32_t g = 0; g < checkpoint.grants.size(); ++g) {
+            const GrantOpening& opening = checkpoint.grants[g];
+            GrantState& grant = state_.grants[g];
+            assert(ledger_.grants[g].granted_at_ns < checkpoint.at_ns);
+            grant.granted = true;
+            grant.active = ledger_.grants[g].expires_at_ns >= checkpoint.at_ns;  // an expiry at S itself comes after
+            grant.used_tokens = opening.used_tokens;
+            grant.expired_tokens = opening.expired_tokens;
+            grant.remaining_tokens = opening.remaining_tokens;
+            state_.remaining_tokens += opening.remaining_tokens;
+            if (!grant.active || opening.remaining_tokens == 0) continue;
+            active_.insert(g);
+            balance_tokens += opening.remaining_tokens;
+            push_opening(checkpoint.at_ns, g, opening.remaining_tokens, 0, balance_tokens);
+        }
+        if (state_.overdraft_tokens > 0)
+            push_opening(checkpoint.at_ns, no_index, 0, state_.overdraft_tokens, -state_.overdraft_tokens);
+        assert(state_.overdraft_tokens == 0 || state_.remaining_tokens == 0);
+        assert(balance_tokens - state_.overdraft_tokens == state_.balance_tokens());
+        assert(conserves(ledger_, state_));
+    }
+
+    void push_opening(std::int64_t at_ns, std::uint32_t grant, std::int64_t tokens, std::int64_t overdraft_tokens,
+                      std::int64_t balance_tokens) {
+        LedgerEntry entry;
+        entry.kind = EntryKind::opening;
+        entry.at_ns = at_ns;
+        entry.index = grant;
+        entry.tokens = tokens;
+        entry.overdraft_tokens = overdraft_tokens;
+        entry.allocations_begin = entry.allocations_end = 0;
+        entry.balance_tokens = balance_tokens;
+        state_.entries.push_back(entry);
+    }
 
     LedgerEntry& push_entry(EntryKind kind, const Action& action, std::int64_t tokens) {
         LedgerEntry entry;

@@ -138,6 +138,12 @@ ForecastWindow forecast_window(const Ledger& ledger, const BurnDownState& state)
     window.length_ns = at_ns - window.start_ns;
     for (const LedgerEntry& entry : state.entries)
         if (entry.kind == EntryKind::charge && entry.at_ns > at_ns - forecast_window_ns) window.charged_tokens += entry.tokens;
+    // A checkpointed ledger's completions of the 30 days before its instant S (all before T).
+    if (ledger.checkpoint) {
+        for (const HistoryCompletion& completion : ledger.checkpoint->completions)
+            if (completion.at_ns > at_ns - forecast_window_ns)
+                window.charged_tokens += charged_tokens(completion.output_tokens, completion.input_cache_miss_tokens);
+    }
     assert(window.charged_tokens >= 0 && window.charged_tokens <= amount_tokens_max);
     return window;
 }
@@ -179,6 +185,25 @@ Replay replay_of(const Ledger& ledger, std::int64_t at_ns) {
         out.output_tokens += record.output_tokens;
         out.input_cache_miss_tokens += record.input_cache_miss_tokens;
         out.input_cache_hit_tokens += record.input_cache_hit_tokens;
+    }
+    if (ledger.checkpoint) {
+        // What a checkpoint summed up: completions before S still in the window, and
+        // the agent_chat tokens before S of sessions it held open that have completed in it.
+        for (const HistoryCompletion& completion : ledger.checkpoint->completions) {
+            if (completion.at_ns <= at_ns - forecast_window_ns) continue;
+            out.output_tokens += completion.output_tokens;
+            out.input_cache_miss_tokens += completion.input_cache_miss_tokens;
+            out.input_cache_hit_tokens += completion.input_cache_hit_tokens;
+        }
+        for (const Session& session : ledger.sessions) {
+            if (session.history_output_tokens + session.history_input_cache_miss_tokens + session.history_input_cache_hit_tokens == 0)
+                continue;
+            if (!session.completed_at_ns || *session.completed_at_ns > at_ns || *session.completed_at_ns <= at_ns - forecast_window_ns)
+                continue;
+            out.output_tokens += session.history_output_tokens;
+            out.input_cache_miss_tokens += session.history_input_cache_miss_tokens;
+            out.input_cache_hit_tokens += session.history_input_cache_hit_tokens;
+        }
     }
     assert(out.output_tokens + out.input_cache_miss_tokens + out.input_cache_hit_tokens <= amount_tokens_max);
     return out;

@@ -39,4 +39,20 @@ Figures classify(const Ledger& ledger, const UsageRecord& record, std::int64_t a
     return f;
 }
 
+Figures classify(const Ledger& ledger, const HistoryUsage& row, std::int64_t at_ns) {
+    Figures f;
+    f.charged_tokens = row.charged_tokens;
+    f.cache_hit_tokens = row.cache_hit_tokens;
+    f.summarization_tokens = row.summarization_tokens;
+    f.other_service_tokens = row.other_service_tokens;
+    f.cancelled_tokens = row.cancelled_tokens;
+    if (row.session == no_index) return f;
+    switch (session_status(ledger, ledger.sessions[row.session], at_ns)) {
+        case SessionStatus::completed: f.charged_tokens += row.open_tokens; break;
+        case SessionStatus::cancelled: f.cancelled_tokens += row.open_tokens; break;
+        case SessionStatus::in_progress: f.pending_tokens += row.open_tokens; break;
+    }
+    return f;
+}
+
 }  // namespace credits
