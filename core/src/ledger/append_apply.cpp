@@ -26,6 +26,7 @@ struct Merged {
 template <typename T, typename Less>
 Merged merge_sorted(std::vector<T>& items, std::vector<T>&& added, const Less& less) {
     Merged m;
+    m.position = items.size();
     if (added.empty()) return m;
     sort_cold(added, less);
     assert(items.size() + added.size() < no_index);
@@ -53,6 +54,7 @@ Merged merge_sorted(std::vector<T>& items, std::vector<T>&& added, const Less& l
 }
 
 std::uint32_t moved_index(const Merged& m, std::uint32_t index) {
+    assert(index < m.position || index - m.position < m.moved.size());
     return index < m.position ? index : m.moved[index - m.position];
 }
 
