@@ -115,7 +115,7 @@ void check_split(std::uint64_t seed) {
         Event repeat = rng.pick(g.events);
         if (rng.chance(50)) repeat.json = reordered(repeat.json);
         repeat.text = repeat.json.dump();
-        events.insert(events.begin() + rng.below(static_cast<std::int64_t>(events.size()) + 1), repeat);
+        events.insert(events.begin() + static_cast<std::ptrdiff_t>(rng.below(static_cast<std::int64_t>(events.size()) + 1)), repeat);
     }
     // The prefix holds the opening (a loaded ledger is an account).
     const auto n = static_cast<std::int64_t>(events.size());

@@ -281,19 +281,46 @@ TEST_CASE("append: the events limit counts the loaded events", "[append]") {
     CHECK(accepted.value->accepted == 1);
 }
 
-TEST_CASE("append: an event dated before a loaded checkpoint is before_checkpoint", "[append]") {
-    credits::LoadedLedger plain = load(document(p1, base_events));
-    credits::Ledger ledger = plain.ledger();
-    credits::Checkpoint checkpoint;
-    checkpoint.at_ns = credits::parse_instant("2026-03-08T00:00:00Z")->ns;
-    ledger.checkpoint = checkpoint;
-    credits::LoadedLedger checkpointed(std::move(ledger), plain.sources()[0], engine().rules(),
-                                       std::make_shared<const credits::Catalog>(engine().catalog()));
-    const credits::Answer answer =
-        checkpointed.append(fragment(R"({"id":"n1","type":"credits_granted","at":"2026-03-07T00:00:00Z","credits":1})"));
-    REQUIRE_FALSE(answer.ok);
-    const nlohmann::json errors = nlohmann::json::parse(answer.json).at("errors");
+TEST_CASE("append: a checkpointed ledger takes the events after its checkpoint as the whole history does", "[append]") {
+    const std::string at_s = "2026-03-07T00:00:00Z";
+    const std::vector<std::string> later = {
+        R"({"id":"u9","type":"usage","at":"2026-03-08T00:00:00Z","project_id":"p1","service":"agent_chat","task_id":"t2","session_id":"s2","tokens":{"output":40000,"input_cache_miss":9}})",
+        R"({"id":"c9","type":"session_completed","at":"2026-03-09T00:00:00Z","project_id":"p1","task_id":"t2","session_id":"s2"})",
+        R"({"id":"g9","type":"credits_granted","at":"2026-03-08T00:00:00Z","credits":"1.5","expires_at":"2026-03-20T00:00:00Z"})",
+        R"({"id":"n9","type":"usage","at":"2026-03-08T06:00:00Z","project_id":"p2","service":"summarization","tokens":{"output":12}})",
+    };
+    const std::string p2 = R"([{"id":"p1","name":"One"},{"id":"p2","name":"Two"}])";
+    std::vector<std::string> all = base_events;
+    all.insert(all.end(), later.begin(), later.end());
+    credits::LoadedLedger whole = load(document(p2, all));
+    const credits::Answer whole_checkpoint = whole.checkpoint(at_s);
+    REQUIRE(whole_checkpoint.ok);
+    credits::LoadedLedger expected = load(whole_checkpoint.json);
+
+    credits::LoadedLedger base = load(document(p1, base_events));
+    const credits::Answer base_checkpoint = base.checkpoint(at_s);
+    REQUIRE(base_checkpoint.ok);
+    credits::LoadedLedger checkpointed = load(base_checkpoint.json);
+    const std::vector<std::string> before = answers(checkpointed);
+    // Dated before S: its state is summed up already.
+    const credits::Answer early = checkpointed.append(fragment(R"({"id":"n1","type":"credits_granted","at":"2026-03-06T00:00:00Z","credits":1})"));
+    REQUIRE_FALSE(early.ok);
+    const nlohmann::json errors = nlohmann::json::parse(early.json).at("errors");
     CHECK(errors[0].at("code") == "before_checkpoint");
     CHECK(errors[0].at("pointer") == "/events/0/at");
-    CHECK(checkpointed.ledger().grants.size() == plain.ledger().grants.size());
+    // An id the checkpoint holds (a grant made before S), reused after S.
+    const credits::Answer reused = checkpointed.append(
+        fragment(R"({"id":"e2","type":"credits_granted","at":"2026-03-08T00:00:00Z","credits":1})"));
+    REQUIRE_FALSE(reused.ok);
+    CHECK(nlohmann::json::parse(reused.json).at("errors")[0].at("code") == "duplicate_id_conflict");
+    CHECK(answers(checkpointed) == before);
+
+    CHECK(appended(checkpointed, document(R"([{"id":"p2","name":"Two"}])", later)).at("accepted") == 4);
+    for (const std::string& at : {at_s, std::string("2026-03-09T12:00:00Z"), std::string("2026-04-15T00:00:00Z")}) {
+        INFO(at);
+        CHECK(checkpointed.report(at).json == expected.report(at).json);
+        CHECK(checkpointed.forecast(at).json == expected.forecast(at).json);
+        CHECK(checkpointed.project("p1", at).json == expected.project("p1", at).json);
+        CHECK(checkpointed.project("p2", at).json == expected.project("p2", at).json);
+    }
 }

@@ -297,6 +297,12 @@ void LedgerBuilder::check_fragment_sessions() {
                             format_instant(index.session_last_agent_chat_ns[ls]) + ").");
         }
     }
+}
+
+// New agent_chat usage after its session's completion, loaded or in the fragment
+// (sorted by check_fragment_sessions).
+void LedgerBuilder::check_fragment_usage() {
+    const Ledger& loaded = base_->ledger;
     for (const UsageRecord& record : ledger_.usage) {
         if (record.service != Service::agent_chat) continue;
         const std::uint32_t ls = loaded_session_[record.session];
@@ -318,6 +324,7 @@ void LedgerBuilder::check_fragment(const Json& root) {
     check_fragment_events();
     resolve_fragment_projects();
     check_fragment_sessions();
+    check_fragment_usage();
 }
 
 Result<AppendCounts> append_fragment(Ledger& ledger, AppendIndex& index, const Sources& sources, std::string_view fragment,

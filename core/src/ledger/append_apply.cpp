@@ -110,15 +110,9 @@ std::vector<std::uint32_t> LedgerBuilder::apply_fragment_projects(Ledger& l, App
     return project;
 }
 
-void LedgerBuilder::apply_fragment_records(Ledger& l, AppendIndex& index, const std::vector<std::uint32_t>& project,
-                                           std::vector<Action>& added) {
-    std::vector<std::uint32_t> model(ledger_.models.size());
-    for (std::size_t m = 0; m < ledger_.models.size(); ++m) {
-        const auto next = static_cast<std::uint32_t>(l.models.size());
-        const auto [found, inserted] = index.models.try_emplace(0, index.arena.keep(ledger_.models[m]), next);
-        model[m] = found;
-        if (inserted) l.models.push_back(std::move(ledger_.models[m]));
-    }
+// The fragment's tasks: a loaded one, or added; the earliest cancellation governs.
+std::vector<std::uint32_t> LedgerBuilder::apply_fragment_tasks(Ledger& l, AppendIndex& index,
+                                                               const std::vector<std::uint32_t>& project) {
     std::vector<std::uint32_t> task(ledger_.tasks.size());
     for (std::size_t t = 0; t < ledger_.tasks.size(); ++t) {
         task[t] = loaded_task_[t];
@@ -144,6 +138,13 @@ void LedgerBuilder::apply_fragment_records(Ledger& l, AppendIndex& index, const 
             target.cancel_reason = first.reason;
         }
     }
+    return task;
+}
+
+// The fragment's sessions: a loaded one, or added; their tokens and completion.
+std::vector<std::uint32_t> LedgerBuilder::apply_fragment_sessions(Ledger& l, AppendIndex& index,
+                                                                  const std::vector<std::uint32_t>& task,
+                                                                  std::vector<Action>& added) {
     std::vector<std::uint32_t> session(ledger_.sessions.size());
     for (std::size_t s = 0; s < ledger_.sessions.size(); ++s) {
         const Session& local = ledger_.sessions[s];
@@ -174,6 +175,23 @@ void LedgerBuilder::apply_fragment_records(Ledger& l, AppendIndex& index, const 
             index.task_last_completion_session[target.task] = session[s];
         }
     }
+    return session;
+}
+
+void LedgerBuilder::apply_fragment_records(Ledger& l, AppendIndex& index, const std::vector<std::uint32_t>& project,
+                                           std::vector<Action>& added) {
+    std::vector<std::uint32_t> model(ledger_.models.size());
+    for (std::size_t m = 0; m < ledger_.models.size(); ++m) {
+        if (const std::uint32_t* found = index.models.find(0, ledger_.models[m])) {
+            model[m] = *found;
+            continue;
+        }
+        model[m] = static_cast<std::uint32_t>(l.models.size());
+        index.models.try_emplace(0, index.arena.keep(ledger_.models[m]), model[m]);
+        l.models.push_back(std::move(ledger_.models[m]));
+    }
+    const std::vector<std::uint32_t> task = apply_fragment_tasks(l, index, project);
+    const std::vector<std::uint32_t> session = apply_fragment_sessions(l, index, task, added);
     const auto first_event = static_cast<std::uint32_t>(l.usage_event_ids.size());
     for (std::string& id : ledger_.usage_event_ids) l.usage_event_ids.push_back(std::move(id));
     for (UsageRecord& r : ledger_.usage) {

@@ -214,9 +214,13 @@ private:
     void check_fragment_events();
     void resolve_fragment_projects();
     void check_fragment_sessions();
+    void check_fragment_usage();
     std::vector<std::uint32_t> apply_fragment_projects(Ledger& l, AppendIndex& index);
     void apply_fragment_records(Ledger& l, AppendIndex& index, const std::vector<std::uint32_t>& project,
                                 std::vector<Action>& added);
+    std::vector<std::uint32_t> apply_fragment_tasks(Ledger& l, AppendIndex& index, const std::vector<std::uint32_t>& project);
+    std::vector<std::uint32_t> apply_fragment_sessions(Ledger& l, AppendIndex& index, const std::vector<std::uint32_t>& task,
+                                                       std::vector<Action>& added);
     void apply_fragment_grants(Ledger& l, std::vector<Action>& added);
 
     // Views into the document (fast path) or arena_ stay valid while the builder works.
