@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -194,4 +196,18 @@ TEST_CASE("a checkpointed document checkpoints again at a later S, never an earl
     const json error = errors_of(checkpointed.checkpoint("2026-10-04T23:59:59.999999999Z"));
     CHECK(error["code"] == "before_checkpoint");
     CHECK(error["pointer"] == "/at");
+}
+
+TEST_CASE("the checkpointed demo of the parity vectors is the writer's bytes", "[checkpoint]") {
+    // tests/vectors/checkpoint/demo-2026-11-01.ledger.json is an input of parity vectors
+    // (reports of a checkpointed document, a checkpoint of it): it must stay what the writer prints.
+    const auto read = [](const std::string& path) {
+        std::ifstream file(path, std::ios::binary);
+        REQUIRE(file.good());
+        return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+    };
+    credits::LoadedLedger demo = fixtures::load(read("web/public/demo/ledger.json"), fixtures::default_engine());
+    const credits::Answer answer = demo.checkpoint("2026-11-01T00:00:00+08:00");
+    REQUIRE(answer.ok);
+    CHECK(answer.json == read("tests/vectors/checkpoint/demo-2026-11-01.ledger.json"));
 }

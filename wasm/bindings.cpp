@@ -140,6 +140,10 @@ public:
     bool forecast(const std::string& at) {
         return guarded(last_, [&] { return ok() ? account_->forecast(at) : not_loaded(); });
     }
+    // The checkpointed document at `at`: a ledger document, the native CLI's bytes.
+    bool checkpoint(const std::string& at) {
+        return guarded(last_, [&] { return ok() ? account_->checkpoint(at) : not_loaded(); });
+    }
     // The report without ledger[] is report(..., false); entries() gives that
     // array a page at a time (api.h): a page showing a few entries does not
     // decode them all.
@@ -224,6 +228,7 @@ EMSCRIPTEN_BINDINGS(easycoda_credits) {
         .function("report", &WasmLedger::report)
         .function("project", &WasmLedger::project)
         .function("forecast", &WasmLedger::forecast)
+        .function("checkpoint", &WasmLedger::checkpoint)
         .function("entries", &WasmLedger::entries)
         .function("append", &WasmLedger::append)
         .function("answerBytes", &WasmLedger::answerBytes)

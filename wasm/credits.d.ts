@@ -65,8 +65,21 @@ export type LedgerEntry = LedgerEntryBase & (
   | { kind: "repayment"; grant_id: string; tokens: number; credits: string }
   | { kind: "expiry"; grant_id: string; tokens: number; credits: string }
   | { kind: "billing_failed"; event_id: string; plan: string }
+  | OpeningEntry
   | ChargeEntry
 );
+
+/**
+ * A checkpointed ledger's state just before its checkpoint (docs/checkpoint-format.md): one entry
+ * per grant with tokens remaining, and one with `grant_id: null` for an outstanding overdraft.
+ */
+export interface OpeningEntry {
+  kind: "opening";
+  grant_id: string | null;
+  source: GrantSource | null;
+  tokens: number; credits: string;
+  overdraft_tokens: number; overdraft_credits: string;
+}
 
 export interface ChargeEntry {
   kind: "charge";
@@ -98,6 +111,8 @@ interface ReportHeader {
   to_inclusive: boolean;
   /** Present only when the question gave `utc_offsets`: the zone the daily rows were cut in. */
   utc_offsets?: UtcOffsetChange[];
+  /** Present only for a checkpointed ledger (docs/checkpoint-format.md): where its detail starts. */
+  checkpoint_at?: string;
 }
 
 export interface DailyRow extends Figures { date: string }
@@ -194,6 +209,8 @@ export interface ProjectReport extends ReportHeader {
   daily: DailyRow[];
   tasks: TaskRow[];
   untasked: Figures;
+  /** Present only for a checkpointed ledger: the range's usage before the checkpoint, not in `tasks`. */
+  before_checkpoint?: Figures;
 }
 
 export interface QuoteInput {
@@ -359,6 +376,12 @@ export interface Ledger {
   reportJson(query: ReportQuery & { entries?: boolean }): string;
   projectJson(projectId: string, query: ReportQuery): string;
   forecastJson(query: { at: string | Date }): string;
+  /**
+   * The checkpointed document at `at` (docs/checkpoint-format.md): the account's state before it
+   * and the events from it on, as ledger document text (load() accepts it); the native CLI's bytes.
+   * `at` must come after the account's opening and not before the ledger's own checkpoint.
+   */
+  checkpoint(query: { at: string | Date }): string;
   delete(): void;
   [Symbol.dispose](): void;
 }

@@ -197,6 +197,15 @@ class Ledger {
     return take(native, native.forecast(instantText((query ?? {}).at, 'at', true)));
   }
   /**
+   * The checkpointed document at `at` (docs/checkpoint-format.md): the account's state before it and
+   * the events from it on, as ledger document text that load() accepts. A string, not an object: it is
+   * meant to be stored or sent, and its bytes are the native CLI's.
+   */
+  checkpoint(query) {
+    const native = this.#live();
+    return take(native, native.checkpoint(instantText((query ?? {}).at, 'at', true)));
+  }
+  /**
    * A page of the report's ledger[] at `at`: {at, total, offset, entries}. `kind` is one entry kind or
    * an array of them (default: all), `order` 'oldest' (ledger[] order, the default) or 'newest'.
    */

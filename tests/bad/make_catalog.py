@@ -358,6 +358,133 @@ case("catalog-pack-too-fine", "catalog",
      with_(CATALOG, packs=[dict(CATALOG["packs"][0], id="a", credits=1000), dict(CATALOG["packs"][0], id="b", credits="1000.0001")]),
      "pack_too_fine", "/catalog/packs/0/credits")
 
+# --- checkpointed documents (docs/checkpoint-format.md) -------------------------------------------------
+# The base is the format's example with a promotion that expired before S and a completed session that a
+# later event could name; each case breaks one rule. Checkpoint errors name no event (event_id null).
+CHECKPOINT = {
+    "format": "easycoda.checkpoint/1", "at": "2026-10-01T00:00:00Z", "opened_at": "2026-09-01T08:00:00Z",
+    "events": 9, "duplicates_ignored": 0, "charged_tokens": 4200, "overdraft_tokens": 0,
+    "grants": [{"id": "e1", "source": "signup", "granted_at": "2026-09-01T08:00:00Z", "expires_at": None,
+                "granted_tokens": 5000000, "used_tokens": 3200, "expired_tokens": 0, "remaining_tokens": 4996800},
+               {"id": "e2", "source": "promotion", "granted_at": "2026-09-05T00:00:00Z", "expires_at": "2026-09-20T00:00:00Z",
+                "granted_tokens": 1000, "used_tokens": 1000, "expired_tokens": 0, "remaining_tokens": 0}],
+    "failed_billings": [],
+    "cancelled_tasks": [{"project_id": "p1", "task_id": "t2", "cancelled_at": "2026-09-12T10:00:00Z", "event_id": "e8"}],
+    "open_sessions": [{"project_id": "p1", "task_id": "t3", "session_id": "s1", "output_tokens": 100,
+                       "input_cache_miss_tokens": 50, "input_cache_hit_tokens": 900,
+                       "days": [{"at": "2026-09-30T01:00:00Z", "tokens": 150}]}],
+    "completed_sessions": [{"project_id": "p1", "task_id": "t1", "session_id": "s1", "completed_at": "2026-09-12T09:40:00Z",
+                            "event_id": "e5", "output_tokens": 1200, "input_cache_miss_tokens": 3000, "charged_tokens": 4200,
+                            "overdraft_tokens": 0, "balance_tokens": 4996800,
+                            "allocations": [{"grant_id": "e2", "tokens": 1000}, {"grant_id": "e1", "tokens": 3200}]}],
+    "recent_completions": [{"at": "2026-09-12T09:40:00Z", "output_tokens": 1200, "input_cache_miss_tokens": 3000,
+                            "input_cache_hit_tokens": 45000}],
+    "usage": [{"at": "2026-09-12T09:30:00Z", "project_id": "p1", "charged_tokens": 4200, "cache_hit_tokens": 45000,
+               "summarization_tokens": 9300, "other_service_tokens": 0, "cancelled_tokens": 0},
+              {"at": "2026-09-30T01:00:00Z", "project_id": "p1", "charged_tokens": 0, "cache_hit_tokens": 900,
+               "summarization_tokens": 0, "other_service_tokens": 0, "cancelled_tokens": 0}]}
+TAIL = done("e9", at="2026-10-02T00:00:00Z", task="t3")
+
+
+def checkpointed(*events, **changes):
+    """A checkpointed document: CHECKPOINT with `changes` (paths a__0__b for /a/0/b), then TAIL and the events."""
+    cp = json.loads(json.dumps(CHECKPOINT))
+    for path, value in changes.items():
+        *parents, last = path.split("__")
+        node = cp
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+    return {"format": "easycoda.ledger/1", "account": {"id": "acct_7", "utc_offset": "+08:00"},
+            "projects": [{"id": "p1", "name": "Shop backend"}], "checkpoint": cp,
+            "events": [TAIL] + list(events)}
+
+
+def row(at, charged=0):
+    return {"at": at, "project_id": "p1", "charged_tokens": charged, "cache_hit_tokens": 0, "summarization_tokens": 0,
+            "other_service_tokens": 0, "cancelled_tokens": 0}
+
+
+CI = "checkpoint_inconsistent"
+case("checkpoint-not-object", "ledger", dict(checkpointed(), checkpoint=[]), "wrong_type", "/checkpoint")
+case("checkpoint-format-version", "ledger", checkpointed(format="easycoda.checkpoint/2"), "unsupported_format", "/checkpoint/format")
+case("checkpoint-unknown-field", "ledger", checkpointed(balance_tokens=5), "unknown_field", "/checkpoint/balance_tokens")
+case("checkpoint-grant-negative-used", "ledger", checkpointed(grants__0__used_tokens=-1), "invalid_number",
+     "/checkpoint/grants/0/used_tokens")
+case("checkpoint-grant-unknown-source", "ledger", checkpointed(grants__1__source="referral"), "invalid_value",
+     "/checkpoint/grants/1/source")
+case("checkpoint-unknown-project", "ledger", checkpointed(usage__1=dict(CHECKPOINT["usage"][1], project_id="p9")),
+     "unknown_project", "/checkpoint/usage/1/project_id")
+case("checkpoint-opened-not-before-at", "ledger", checkpointed(opened_at="2026-10-01T00:00:00Z"), CI, "/checkpoint/opened_at")
+case("checkpoint-instant-not-before-at", "ledger", checkpointed(usage__1=row("2026-10-01T00:00:00Z")), CI, "/checkpoint/usage/1/at")
+case("checkpoint-instant-before-opening", "ledger",
+     checkpointed(cancelled_tasks__0=dict(CHECKPOINT["cancelled_tasks"][0], cancelled_at="2026-08-31T00:00:00Z")),
+     CI, "/checkpoint/cancelled_tasks/0/cancelled_at")
+case("checkpoint-expiry-not-after-grant", "ledger", checkpointed(grants__1__expires_at="2026-09-05T00:00:00Z"), CI,
+     "/checkpoint/grants/1/expires_at")
+case("checkpoint-grant-not-conserving", "ledger", checkpointed(grants__0__remaining_tokens=4996801), CI,
+     "/checkpoint/grants/0/granted_tokens")
+case("checkpoint-expired-grant-remaining", "ledger",
+     checkpointed(grants__1=dict(CHECKPOINT["grants"][1], used_tokens=900, remaining_tokens=100)), CI,
+     "/checkpoint/grants/1/remaining_tokens")
+case("checkpoint-live-grant-expired", "ledger",
+     checkpointed(grants__0=dict(CHECKPOINT["grants"][0], expired_tokens=100, remaining_tokens=4996700)), CI,
+     "/checkpoint/grants/0/expired_tokens")
+case("checkpoint-account-not-conserving", "ledger",
+     checkpointed(grants__0=dict(CHECKPOINT["grants"][0], used_tokens=3300, remaining_tokens=4996700)), CI,
+     "/checkpoint/charged_tokens")
+case("checkpoint-overdraft-with-remaining", "ledger",
+     checkpointed(overdraft_tokens=100, charged_tokens=4300, usage__0=dict(CHECKPOINT["usage"][0], charged_tokens=4300)), CI,
+     "/checkpoint/overdraft_tokens")
+case("checkpoint-charged-not-on-days", "ledger", checkpointed(usage__0=dict(CHECKPOINT["usage"][0], charged_tokens=4100)), CI,
+     "/checkpoint/charged_tokens")
+case("checkpoint-open-session-not-its-days", "ledger", checkpointed(open_sessions__0__output_tokens=101), CI,
+     "/checkpoint/open_sessions/0/days")
+case("checkpoint-open-session-of-cancelled-task", "ledger", checkpointed(open_sessions__0__task_id="t2"), CI,
+     "/checkpoint/open_sessions/0/task_id")
+case("checkpoint-completed-charge-not-tokens", "ledger", checkpointed(completed_sessions__0__charged_tokens=4100), CI,
+     "/checkpoint/completed_sessions/0/charged_tokens")
+case("checkpoint-allocations-not-charge", "ledger",
+     checkpointed(completed_sessions__0__allocations=[{"grant_id": "e2", "tokens": 1000}, {"grant_id": "e1", "tokens": 3100}]),
+     CI, "/checkpoint/completed_sessions/0/allocations")
+case("checkpoint-allocation-unknown-grant", "ledger",
+     checkpointed(completed_sessions__0__allocations=[{"grant_id": "e7", "tokens": 1000}, {"grant_id": "e1", "tokens": 3200}]),
+     CI, "/checkpoint/completed_sessions/0/allocations/0/grant_id")
+case("checkpoint-recent-completion-too-old", "ledger",
+     checkpointed(at="2026-10-05T00:00:00Z",
+                  recent_completions__0=dict(CHECKPOINT["recent_completions"][0], at="2026-09-04T00:00:00Z")),
+     CI, "/checkpoint/recent_completions/0/at")
+case("checkpoint-recent-completions-one-instant-twice", "ledger",
+     checkpointed(recent_completions=CHECKPOINT["recent_completions"] * 2), CI, "/checkpoint/recent_completions/1")
+case("checkpoint-usage-day-twice", "ledger",
+     checkpointed(usage=[CHECKPOINT["usage"][0], row("2026-09-12T11:00:00Z"), CHECKPOINT["usage"][1]]), CI, "/checkpoint/usage/1")
+case("checkpoint-days-out-of-order", "ledger",
+     checkpointed(open_sessions__0=dict(CHECKPOINT["open_sessions"][0], days=[{"at": "2026-09-30T01:00:00Z", "tokens": 100},
+                                                                             {"at": "2026-09-29T01:00:00Z", "tokens": 50}])),
+     CI, "/checkpoint/open_sessions/0/days/1")
+case("checkpoint-grants-out-of-order", "ledger", checkpointed(grants=CHECKPOINT["grants"][::-1]), CI, "/checkpoint/grants/1")
+case("checkpoint-id-twice", "ledger",
+     checkpointed(cancelled_tasks__0=dict(CHECKPOINT["cancelled_tasks"][0], event_id="e2")), CI,
+     "/checkpoint/cancelled_tasks/0/event_id")
+case("checkpoint-amount-sum-out-of-range", "ledger",
+     checkpointed(usage__1=dict(row("2026-09-30T01:00:00Z"), cache_hit_tokens=9007199254740991)), "amount_out_of_range", "/events")
+case("checkpoint-tail-event-before-s", "ledger", checkpointed(purchase(5, i="e10", at="2026-09-30T23:59:59Z")),
+     "before_checkpoint", "/events/1/at", "e10")
+case("checkpoint-tail-account-opened", "ledger", checkpointed(dict(OPEN, id="e10", at="2026-10-03T00:00:00Z")),
+     "duplicate_account_opened", "/events/1/type", "e10")
+case("checkpoint-tail-reuses-an-id", "ledger", checkpointed(purchase(5, i="e8", at="2026-10-03T00:00:00Z")),
+     "duplicate_id_conflict", "/events/1", "e8")
+case("checkpoint-tail-completes-a-completed-session", "ledger", checkpointed(done("e10", at="2026-10-03T00:00:00Z")),
+     "duplicate_completion", "/events/1", "e10")
+case("checkpoint-tail-completes-a-cancelled-task", "ledger",
+     checkpointed(chat("e10", at="2026-10-03T00:00:00Z", task="t2"), done("e11", at="2026-10-03T01:00:00Z", task="t2")),
+     "completion_after_cancellation", "/events/2", "e11")
+case("checkpoint-tail-chat-after-completion", "ledger", checkpointed(chat("e10", at="2026-10-03T00:00:00Z")),
+     "usage_after_completion", "/events/1/at", "e10")
+
 
 def main():
     for name in os.listdir(HERE):

@@ -400,3 +400,34 @@ test('append(): a rejected fragment throws with pointers into it and leaves the 
   assert.throws(() => ledger.append(42), TypeError);
   ledger.delete();
 });
+
+test('checkpoint() gives the native CLI bytes as a string, which load() accepts and which answers like the whole history', () => {
+  const cases = loadVectors().filter((c) => c.command === 'checkpoint');
+  assert.ok(cases.length >= 5, `only ${cases.length} checkpoint vectors`);
+  for (const c of cases) {
+    const ledger = engine.load(read(c.ledger));
+    try {
+      if (c.ok) {
+        const text = ledger.checkpoint({ at: c.at });
+        assert.equal(typeof text, 'string');
+        assert.equal(text, c.expected, `${c.name}: bytes differ from the native CLI`);
+        const checkpointed = engine.load(text);
+        assert.equal(checkpointed.accountId, ledger.accountId, c.name);
+        checkpointed.delete();
+      } else {
+        assert.throws(() => ledger.checkpoint({ at: c.at }), (e) => e instanceof CreditDocumentError && e.json === c.expected, c.name);
+      }
+    } finally {
+      ledger.delete();
+    }
+  }
+  // A Date works like its text; a missing instant is a TypeError, as for every question.
+  const demo = engine.load(demoText);
+  const checkpointed = engine.load(demo.checkpoint({ at: new Date('2026-10-31T16:00:00Z') }));
+  const at = '2026-12-01T00:00:00Z';
+  assert.equal(checkpointed.forecastJson({ at }), demo.forecastJson({ at }));
+  assert.equal(checkpointed.report({ at }).balance_tokens, demo.report({ at }).balance_tokens);
+  assert.throws(() => demo.checkpoint({}), TypeError);
+  checkpointed.delete();
+  demo.delete();
+});

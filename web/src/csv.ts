@@ -65,6 +65,9 @@ export function ledgerCsv(entries: readonly LedgerEntry[]): string {
       case 'billing_failed':
         return [e.at, e.kind, e.event_id, e.plan, null, null, null, null, null, null, null, null, null,
           e.balance_tokens, e.balance_credits];
+      case 'opening':
+        return [e.at, e.kind, e.grant_id, e.source, null, null, null, null, null, e.tokens, e.credits, null,
+          e.overdraft_tokens, e.balance_tokens, e.balance_credits];
     }
   });
   return rows(header, body, new Set([2, 3, 4, 5, 6, 11]));

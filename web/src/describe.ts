@@ -81,6 +81,10 @@ export function ledgerSentence(entry: LedgerEntry, index: GrantIndex): string {
       return `${grantShortLabel(entry.grant_id, index)}: ${formatCredits(entry.credits)} unused credits expired`;
     case 'billing_failed':
       return `Billing for the ${index.planNames.get(entry.plan) ?? entry.plan} plan failed: no credits were granted`;
+    case 'opening':
+      return entry.grant_id === null
+        ? `Carried over from earlier history: ${formatCredits(entry.overdraft_credits)} credits of overdraft`
+        : `${grantShortLabel(entry.grant_id, index)}: ${formatCredits(entry.credits)} credits carried over from earlier history`;
   }
 }
 
@@ -90,6 +94,7 @@ export const ENTRY_KIND_LABELS: Record<LedgerEntry['kind'], string> = {
   repayment: 'Repayment',
   expiry: 'Expiry',
   billing_failed: 'Billing failed',
+  opening: 'Carried over',
 };
 
 /**

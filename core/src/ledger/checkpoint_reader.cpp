@@ -6,34 +6,20 @@
 // read against it as they would be against the whole history. Everything here
 // runs once per document, from finish(): a document without a checkpoint
 // pays nothing per event.
+#include "ledger/checkpoint_reader.h"
+
 #include <algorithm>
 #include <cassert>
 #include <string>
-#include <tuple>
 #include <utility>
 
 #include "attributes.h"
-#include "credits/forecast.h"
 #include "credits/json_writer.h"
-#include "ledger/builder.h"
 
 namespace credits::ledger_reading {
 namespace {
 
-// Sums of many counts (a grant's figures, a list's tokens): each count is at
-// most 2^53 - 1, so a sum of up to 2^64 of them fits.
-__extension__ using Wide = __int128;
-
 constexpr std::string_view checkpoint_format = "easycoda.checkpoint/1";
-
-std::string tokens_text(Wide tokens) {
-    // Sums compared here stay far below 2^127; printed exactly in decimal.
-    if (tokens >= INT64_MIN && tokens <= INT64_MAX) return std::to_string(static_cast<std::int64_t>(tokens));
-    std::string digits;
-    const bool negative = tokens < 0;
-    for (Wide v = negative ? -tokens : tokens; v > 0; v /= 10) digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
-    return (negative ? "-" : "") + digits;
-}
 
 std::optional<GrantSource> source_named(std::string_view name) {
     for (const GrantSource s : {GrantSource::signup, GrantSource::promotion, GrantSource::plan, GrantSource::purchase})
@@ -43,88 +29,14 @@ std::optional<GrantSource> source_named(std::string_view name) {
 
 }  // namespace
 
-// The reading of one checkpoint member, with the builder's state it fills.
-class CheckpointReader {
-public:
-    CheckpointReader(LedgerBuilder& builder, Checkpoint& checkpoint)
-        : b_(builder), cp_(checkpoint), errors_(builder.errors_) {}
-
-    void read(const Json& object);
-
-private:
-    void read_figures(ObjectReader& r);
-    std::optional<GrantRecord> read_grant(ObjectReader& r, const Json& value, GrantOpening& opening);
-    bool check_grant(ObjectReader& r, const GrantRecord& grant, const GrantOpening& opening);
-    void read_failed_billings(ObjectReader& r);
-    void read_cancelled_tasks(ObjectReader& r);
-    void read_open_sessions(ObjectReader& r);
-    bool read_days(ObjectReader& r, std::uint32_t project, std::uint32_t session, Wide& tokens);
-    void read_completed_sessions(ObjectReader& r);
-    bool read_allocations(ObjectReader& r, std::int64_t completed_at_ns, Wide& tokens);
-    void read_recent_completions(ObjectReader& r);
-    void read_usage(ObjectReader& r);
-    void check_account();
-
-    // The items of a required array member, each an object (others reported).
-    template <typename Visit>
-    void each_item(ObjectReader& r, std::string_view key, const Visit& visit);
-    void inconsistent(const std::string& pointer, std::string message) {
-        errors_.add(code::checkpoint_inconsistent, std::nullopt, pointer, std::move(message));
-    }
-    // An instant of the state: at or after the opening and before S.
-    bool dated(ObjectReader& r, std::string_view key, std::int64_t ns);
-    // An event id the checkpoint holds: once in the whole checkpoint.
-    bool claim_id(const std::string& id, const std::string& pointer);
-    // The project an item names: (interned, listed) indices, or nullopt (reported).
-    std::optional<std::pair<std::uint32_t, std::uint32_t>> project(ObjectReader& r);
-    // The (project, task[, session]) key of an item, in byte order of its parts.
-    struct Key {
-        std::string project_id, task_id, session_id;
-        friend bool operator<(const Key& a, const Key& b) {
-            return std::tie(a.project_id, a.task_id, a.session_id) < std::tie(b.project_id, b.task_id, b.session_id);
-        }
-    };
-    std::optional<Key> read_key(ObjectReader& r, bool with_session);
-    bool in_order(const std::optional<Key>& previous, const Key& key, const std::string& where, std::string_view list);
-
-    LedgerBuilder& b_;
-    Checkpoint& cp_;
-    ErrorList& errors_;
-    std::optional<std::int64_t> opened_at_ns_;
-    bool instants_known_ = false;       // S and the opening read, and in order
-    std::size_t ids_claimed_ = 0;
-    std::vector<Key> cancelled_keys_;   // sorted (the list's order is checked)
-    std::vector<std::int64_t> cancelled_at_ns_;  // parallel to cancelled_keys_
-    std::vector<Key> open_keys_;        // sorted, likewise
-    std::vector<GrantRecord> grants_;   // the checkpoint's grants, in its (canonical) order
-    Wide granted_tokens_ = 0;
-    Wide used_tokens_ = 0;
-    Wide remaining_tokens_ = 0;
-    Wide session_hit_tokens_ = 0;       // cache hits of open sessions and recent completions
-    Wide completed_charged_tokens_ = 0;
-};
-
-template <typename Visit>
-void CheckpointReader::each_item(ObjectReader& r, std::string_view key, const Visit& visit) {
-    const Json* list = r.get(key, true);
-    if (list == nullptr) return;
-    const std::string where = r.member_pointer(key);
-    if (!list->is_array()) {
-        r.add_error(code::wrong_type, where, "\"" + std::string(key) + "\" must be an array, found " + describe_type(*list) + ".");
-        return;
-    }
-    // Bounded by the document's size (LedgerLimits::document_bytes_max).
-    for (std::size_t i = 0; i < list->size(); ++i) {
-        const std::string item_pointer = pointer_join(where, i);
-        const Json& item = (*list)[i];
-        if (!item.is_object()) {
-            errors_.add(code::wrong_type, std::nullopt, item_pointer,
-                        "An item of \"" + std::string(key) + "\" must be an object, found " + describe_type(item) + ".");
-            continue;
-        }
-        ObjectReader item_reader(item, item_pointer, std::nullopt, errors_);
-        visit(item_reader, item);
-    }
+std::string tokens_text(Wide tokens) {
+    // Sums compared here stay far below 2^127; printed exactly in decimal.
+    if (tokens >= INT64_MIN && tokens <= INT64_MAX) return std::to_string(static_cast<std::int64_t>(tokens));
+    std::string digits;
+    const bool negative = tokens < 0;
+    for (Wide v = negative ? -tokens : tokens; v > 0; v /= 10)
+        digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
+    return (negative ? "-" : "") + digits;
 }
 
 bool CheckpointReader::dated(ObjectReader& r, std::string_view key, std::int64_t ns) {
@@ -194,6 +106,8 @@ CREDITS_COLD void CheckpointReader::read(const Json& object) {
     each_item(r, "grants", [&](ObjectReader& item, const Json& value) {
         GrantOpening opening;
         if (std::optional<GrantRecord> grant = read_grant(item, value, opening)) {
+            assert(grants_.size() < no_index);
+            grant_positions_.try_emplace(0, b_.arena_.keep(grant->id), static_cast<std::uint32_t>(grants_.size()));
             grants_.push_back(*grant);
             b_.ledger_.grants.push_back(std::move(*grant));
             cp_.grants.push_back(opening);
@@ -373,278 +287,6 @@ void CheckpointReader::read_failed_billings(ObjectReader& r) {
     });
 }
 
-void CheckpointReader::read_cancelled_tasks(ObjectReader& r) {
-    each_item(r, "cancelled_tasks", [&](ObjectReader& item, const Json&) {
-        item.reject_unknown({"project_id", "task_id", "cancelled_at", "event_id", "reason"});
-        const auto projects = project(item);
-        const auto key = read_key(item, false);
-        const auto at = item.instant("cancelled_at", true);
-        const auto event_id = item.id("event_id", true);
-        auto reason = item.string("reason", false, spec_of(Member::reason).bytes_max);
-        if (!projects || !key || !at || !event_id) return;
-        if (!dated(item, "cancelled_at", at->ns) || !claim_id(*event_id, item.member_pointer("event_id"))) return;
-        if (!in_order(cancelled_keys_.empty() ? std::nullopt : std::optional(cancelled_keys_.back()), *key, item.pointer(),
-                      "cancelled_tasks"))
-            return;
-        cancelled_keys_.push_back(*key);
-        cancelled_at_ns_.push_back(at->ns);
-        // The task's earliest cancellation, taking part in check_sessions like
-        // an event's: sessions of the task first seen after S are cancelled.
-        const std::uint32_t task = b_.intern_task(projects->first, key->task_id);
-        b_.cancellations_[task].push_back(Cancellation{at->ns, EventRef{b_.arena_.keep(*event_id), 0}, std::move(reason)});
-    });
-}
-
-void CheckpointReader::read_open_sessions(ObjectReader& r) {
-    each_item(r, "open_sessions", [&](ObjectReader& item, const Json&) {
-        item.reject_unknown({"project_id", "task_id", "session_id", "output_tokens", "input_cache_miss_tokens",
-                             "input_cache_hit_tokens", "days"});
-        const auto projects = project(item);
-        const auto key = read_key(item, true);
-        const auto output = item.count("output_tokens", true);
-        const auto miss = item.count("input_cache_miss_tokens", true);
-        const auto hit = item.count("input_cache_hit_tokens", true);
-        if (!projects || !key || !output || !miss || !hit) return;
-        if (!in_order(open_keys_.empty() ? std::nullopt : std::optional(open_keys_.back()), *key, item.pointer(), "open_sessions"))
-            return;
-        open_keys_.push_back(*key);
-        if (std::binary_search(cancelled_keys_.begin(), cancelled_keys_.end(), Key{key->project_id, key->task_id, ""})) {
-            inconsistent(item.member_pointer("task_id"), "The session \"" + excerpt(key->session_id) + "\" cannot be open: its task \"" +
-                                                             excerpt(key->task_id) + "\" is in \"cancelled_tasks\".");
-            return;
-        }
-        const std::uint32_t session = b_.intern_session(b_.intern_task(projects->first, key->task_id), key->session_id);
-        Wide day_tokens = 0;
-        if (!read_days(item, projects->second, session, day_tokens)) return;
-        if (day_tokens != Wide{*output} + *miss) {
-            inconsistent(item.member_pointer("days"), "The session's output_tokens + input_cache_miss_tokens (" +
-                                                          tokens_text(Wide{*output} + *miss) + ") must equal its days' tokens (" +
-                                                          tokens_text(day_tokens) + ").");
-            return;
-        }
-        Session& s = b_.ledger_.sessions[session];
-        // The tail's agent_chat records were added already; bounded like them.
-        b_.add_bounded(s.output_tokens, *output);
-        b_.add_bounded(s.input_cache_miss_tokens, *miss);
-        s.history_output_tokens = *output;
-        s.history_input_cache_miss_tokens = *miss;
-        s.history_input_cache_hit_tokens = *hit;
-        session_hit_tokens_ += *hit;
-    });
-}
-
-bool CheckpointReader::read_days(ObjectReader& r, std::uint32_t project_index, std::uint32_t session, Wide& tokens) {
-    bool ok = true;
-    std::optional<std::int64_t> previous_day;
-    const std::size_t first_row = cp_.usage.size();
-    each_item(r, "days", [&](ObjectReader& day, const Json&) {
-        day.reject_unknown({"at", "tokens"});
-        const auto at = day.instant("at", true);
-        const auto day_tokens = day.count("tokens", true);
-        if (!at || !day_tokens || !dated(day, "at", at->ns)) {
-            ok = false;
-            return;
-        }
-        const std::int64_t local = local_day(at->ns, b_.ledger_.utc_offset_minutes);
-        if (previous_day && *previous_day >= local) {
-            inconsistent(day.pointer(), "This day comes out of order or repeats a day: \"days\" holds one item per day of the "
-                                        "account's offset, sorted by at.");
-            ok = false;
-            return;
-        }
-        previous_day = local;
-        b_.add_to_amount_sum(*day_tokens);
-        tokens += *day_tokens;
-        HistoryUsage row;
-        row.at_ns = at->ns;
-        row.project = project_index;
-        row.session = session;
-        row.open_tokens = *day_tokens;
-        cp_.usage.push_back(row);
-    });
-    if (!r.get("days", false)) ok = false;
-    if (!ok) cp_.usage.resize(first_row);
-    return ok;
-}
-
-void CheckpointReader::read_completed_sessions(ObjectReader& r) {
-    std::optional<Key> previous;
-    each_item(r, "completed_sessions", [&](ObjectReader& item, const Json&) {
-        item.reject_unknown({"project_id", "task_id", "session_id", "completed_at", "event_id", "output_tokens",
-                             "input_cache_miss_tokens", "charged_tokens", "overdraft_tokens", "balance_tokens", "allocations"});
-        const auto projects = project(item);
-        const auto key = read_key(item, true);
-        const auto at = item.instant("completed_at", true);
-        const auto event_id = item.id("event_id", true);
-        const auto output = item.count("output_tokens", true);
-        const auto miss = item.count("input_cache_miss_tokens", true);
-        const auto charged = item.count("charged_tokens", true);
-        const auto overdraft = item.count("overdraft_tokens", true);
-        const auto balance = item.count("balance_tokens", true);
-        if (!projects || !key || !at || !event_id || !output || !miss || !charged || !overdraft || !balance) return;
-        if (!dated(item, "completed_at", at->ns) || !claim_id(*event_id, item.member_pointer("event_id"))) return;
-        if (!in_order(previous, *key, item.pointer(), "completed_sessions")) return;
-        previous = *key;
-        if (std::binary_search(open_keys_.begin(), open_keys_.end(), *key)) {
-            inconsistent(item.pointer(), "The session \"" + excerpt(key->session_id) + "\" is listed as open and as completed.");
-            return;
-        }
-        const Key task_key{key->project_id, key->task_id, ""};
-        if (const auto it = std::lower_bound(cancelled_keys_.begin(), cancelled_keys_.end(), task_key);
-            it != cancelled_keys_.end() && !(task_key < *it) &&
-            at->ns > cancelled_at_ns_[static_cast<std::size_t>(it - cancelled_keys_.begin())]) {
-            inconsistent(item.member_pointer("completed_at"), "The session \"" + excerpt(key->session_id) +
-                                                                  "\" cannot complete after its task was cancelled at " +
-                                                                  format_instant(cancelled_at_ns_[static_cast<std::size_t>(it - cancelled_keys_.begin())]) + ".");
-            return;
-        }
-        if (Wide{*output} + *miss != *charged) {
-            inconsistent(item.member_pointer("charged_tokens"), "A completion charges output_tokens + input_cache_miss_tokens (" +
-                                                                    tokens_text(Wide{*output} + *miss) + "); found " + std::to_string(*charged) + ".");
-            return;
-        }
-        const auto allocations_begin = static_cast<std::uint32_t>(cp_.allocations.size());
-        Wide allocated = 0;
-        if (!read_allocations(item, at->ns, allocated)) return;
-        if (allocated + *overdraft != *charged) {
-            inconsistent(item.member_pointer("allocations"), "The charge of " + std::to_string(*charged) +
-                                                                 " tokens must equal its allocations (" + tokens_text(allocated) +
-                                                                 ") + overdraft_tokens (" + std::to_string(*overdraft) + ").");
-            cp_.allocations.resize(allocations_begin);
-            return;
-        }
-        const std::uint32_t session = b_.intern_session(b_.intern_task(projects->first, key->task_id), key->session_id);
-        Session& s = b_.ledger_.sessions[session];
-        s.completed_at_ns = at->ns;
-        s.completion_event_id = *event_id;
-        s.output_tokens = *output;
-        s.input_cache_miss_tokens = *miss;
-        assert(cp_.charges.size() < no_index && cp_.allocations.size() < no_index);
-        s.history_charge = static_cast<std::uint32_t>(cp_.charges.size());
-        cp_.charges.push_back(HistoryCharge{session, *charged, *overdraft, *balance, allocations_begin,
-                                            static_cast<std::uint32_t>(cp_.allocations.size())});
-        completed_charged_tokens_ += *charged;
-    });
-}
-
-bool CheckpointReader::read_allocations(ObjectReader& r, std::int64_t completed_at_ns, Wide& tokens) {
-    bool ok = r.get("allocations", false) != nullptr;
-    const std::size_t first = cp_.allocations.size();
-    each_item(r, "allocations", [&](ObjectReader& item, const Json&) {
-        item.reject_unknown({"grant_id", "tokens"});
-        const auto grant_id = item.id("grant_id", true);
-        const auto allocated = item.count("tokens", true);
-        if (!grant_id || !allocated) {
-            ok = false;
-            return;
-        }
-        const auto it = std::find_if(grants_.begin(), grants_.end(), [&](const GrantRecord& g) { return g.id == *grant_id; });
-        if (it == grants_.end() || it->granted_at_ns > completed_at_ns) {
-            inconsistent(item.member_pointer("grant_id"), "The allocation names \"" + excerpt(*grant_id) + "\", which is not a grant of "
-                                                          "the checkpoint made at or before the completion.");
-            ok = false;
-            return;
-        }
-        tokens += *allocated;
-        cp_.allocations.push_back(HistoryAllocation{static_cast<std::uint32_t>(it - grants_.begin()), *allocated});
-    });
-    if (!ok) cp_.allocations.resize(first);
-    return ok;
-}
-
-void CheckpointReader::read_recent_completions(ObjectReader& r) {
-    Wide charged = 0;
-    Wide hit = 0;
-    each_item(r, "recent_completions", [&](ObjectReader& item, const Json&) {
-        item.reject_unknown({"at", "output_tokens", "input_cache_miss_tokens", "input_cache_hit_tokens"});
-        const auto at = item.instant("at", true);
-        const auto output = item.count("output_tokens", true);
-        const auto miss = item.count("input_cache_miss_tokens", true);
-        const auto hits = item.count("input_cache_hit_tokens", true);
-        if (!at || !output || !miss || !hits || !dated(item, "at", at->ns)) return;
-        if (instants_known_ && at->ns <= cp_.at_ns - forecast_window_ns) {
-            inconsistent(item.member_pointer("at"), "A recent completion lies in the 30 days before the checkpoint, after " +
-                                                        format_instant(cp_.at_ns - forecast_window_ns) + "; found " +
-                                                        format_instant(at->ns) + ".");
-            return;
-        }
-        if (!cp_.completions.empty() && cp_.completions.back().at_ns >= at->ns) {
-            inconsistent(item.pointer(), "\"recent_completions\" holds one item per instant, sorted by at.");
-            return;
-        }
-        cp_.completions.push_back(HistoryCompletion{at->ns, *output, *miss, *hits});
-        charged += Wide{*output} + *miss;
-        hit += *hits;
-    });
-    // Every charge is part of the lifetime charged tokens (and every cache hit
-    // is on a day of usage, checked with the rows): so what the forecast sums
-    // stays within the document's amount sum.
-    if (charged > cp_.charged_tokens) {
-        inconsistent("/checkpoint/recent_completions", "The recent completions charge " + tokens_text(charged) +
-                                                           " tokens, more than the checkpoint's charged_tokens (" +
-                                                           std::to_string(cp_.charged_tokens) + ").");
-    }
-    session_hit_tokens_ += hit;
-}
-
-void CheckpointReader::read_usage(ObjectReader& r) {
-    Wide charged = 0;
-    Wide cache_hit = 0;
-    std::optional<std::pair<std::int64_t, std::string>> previous;  // (at, project_id)
-    std::vector<std::pair<std::uint32_t, std::int64_t>> last_day;  // per listed project: its latest day (sorted rows)
-    each_item(r, "usage", [&](ObjectReader& item, const Json&) {
-        item.reject_unknown({"at", "project_id", "charged_tokens", "cache_hit_tokens", "summarization_tokens",
-                             "other_service_tokens", "cancelled_tokens"});
-        const auto at = item.instant("at", true);
-        const auto projects = project(item);
-        HistoryUsage row;
-        const std::optional<std::int64_t> figures[] = {item.count("charged_tokens", true), item.count("cache_hit_tokens", true),
-                                                       item.count("summarization_tokens", true),
-                                                       item.count("other_service_tokens", true), item.count("cancelled_tokens", true)};
-        if (!at || !projects || !dated(item, "at", at->ns)) return;
-        for (const auto& figure : figures)
-            if (!figure) return;
-        const std::string& project_id = b_.ledger_.projects[projects->second].id;
-        if (previous && *previous >= std::pair{at->ns, project_id}) {
-            inconsistent(item.pointer(), "This row comes out of order: \"usage\" is sorted by at, then project_id.");
-            return;
-        }
-        previous = std::pair{at->ns, project_id};
-        const std::int64_t day = local_day(at->ns, b_.ledger_.utc_offset_minutes);
-        // Rows are sorted by at, so a second row of a (day, project) follows
-        // the project's latest row: compare with that one.
-        auto seen = std::find_if(last_day.begin(), last_day.end(), [&](const auto& p) { return p.first == projects->second; });
-        if (seen != last_day.end() && seen->second == day) {
-            inconsistent(item.pointer(), "\"usage\" holds one row per day (in the account's offset) and project; the day " +
-                                             format_day(day) + " of \"" + excerpt(project_id) + "\" is listed twice.");
-            return;
-        }
-        if (seen == last_day.end()) last_day.emplace_back(projects->second, day);
-        else seen->second = day;
-        row.at_ns = at->ns;
-        row.project = projects->second;
-        row.charged_tokens = *figures[0];
-        row.cache_hit_tokens = *figures[1];
-        row.summarization_tokens = *figures[2];
-        row.other_service_tokens = *figures[3];
-        row.cancelled_tokens = *figures[4];
-        for (const auto& figure : figures) b_.add_to_amount_sum(*figure);
-        charged += row.charged_tokens;
-        cache_hit += row.cache_hit_tokens;
-        cp_.usage.push_back(row);
-    });
-    if (charged != cp_.charged_tokens) {
-        inconsistent("/checkpoint/charged_tokens", "charged_tokens (" + std::to_string(cp_.charged_tokens) +
-                                                       ") must equal the usage rows' charged tokens (" + tokens_text(charged) +
-                                                       "): every charged token is on a day.");
-    }
-    if (session_hit_tokens_ > cache_hit) {
-        inconsistent("/checkpoint/usage", "The open sessions and recent completions hold " + tokens_text(session_hit_tokens_) +
-                                              " cache-hit tokens, more than the usage rows' cache_hit_tokens (" +
-                                              tokens_text(cache_hit) + ").");
-    }
-}
-
 void CheckpointReader::check_account() {
     const Wide charged = used_tokens_ + cp_.overdraft_tokens;
     if (charged != cp_.charged_tokens) {
@@ -693,13 +335,13 @@ CREDITS_COLD void LedgerBuilder::read_checkpoint(const Json& root) {
 // history: none dated before S, none with an id the checkpoint holds, and no
 // second opening (the checkpoint's `opened_at` is the account's opening).
 CREDITS_COLD void LedgerBuilder::check_against_checkpoint() {
+    if (!ledger_.checkpoint) return;  // not an object: reported, and nothing to check against
     for (const EventRef& opening : openings_) {
         errors_.add(code::duplicate_account_opened, std::string(opening.event_id), event_pointer(opening.document_index) + "/type",
                     "The account is opened once; the checkpoint already holds its opening" +
                         (checkpoint_opened_at_ns_ ? " at " + format_instant(*checkpoint_opened_at_ns_) : std::string()) + ".");
     }
     if (checkpoint_opened_at_ns_) ledger_.opened_at_ns = *checkpoint_opened_at_ns_;
-    if (!ledger_.checkpoint) return;
     const std::int64_t s_ns = ledger_.checkpoint->at_ns;
     const bool any_ids = !checkpoint_id_pointers_.empty();
     for (const auto& [at_ns, ref] : event_stamps_) {

@@ -416,7 +416,7 @@ export class EcUsagePanel extends LitElement {
     const names = new Map(session.projects.map((p) => [p.id, p.name]));
     // The engine filters and pages the entries, newest first: the popup asks for the pages it shows.
     const kind: EntriesQuery['kind'] = this.ledgerFilter === 'all' ? undefined
-      : this.ledgerFilter === 'charge' ? 'charge' : ['grant', 'repayment', 'expiry', 'billing_failed'];
+      : this.ledgerFilter === 'charge' ? 'charge' : ['grant', 'repayment', 'expiry', 'billing_failed', 'opening'];
     const pages = Math.ceil(this.ledgerShown / LEDGER_PAGE);
     const first = session.entries({ at: this.at, offset: 0, limit: LEDGER_PAGE, kind, order: 'newest' });
     const shown: LedgerEntry[] = [...first.entries];
