@@ -393,7 +393,7 @@ test('append(): a rejected fragment throws with pointers into it and leaves the 
     { accepted: 0, duplicates_ignored: 1 });
   assert.equal(ledger.eventCount, before[2] + 1);
   const doc = JSON.parse(demoText);
-  doc.events.push(good);
+  doc.events.push(good, good);  // the repeat is counted in both
   const whole = engine.load(JSON.stringify(doc));
   assert.equal(ledger.reportJson({ at }), whole.reportJson({ at }));
   whole.delete();
