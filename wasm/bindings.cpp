@@ -155,6 +155,21 @@ public:
                         : not_loaded();
         });
     }
+    // Adds a fragment (LoadedLedger::append): {"accepted", "duplicates_ignored"}
+    // or the errors, the ledger unchanged. An append that fails half-way
+    // (memory ran out while adding an accepted fragment) unloads the ledger:
+    // it answers not loaded, never wrong figures.
+    bool append(const std::string& fragment) {
+        bool answered = false;
+        const bool ok_answer = guarded(last_, [&] {
+            if (!ok()) return not_loaded();
+            Answer answer = account_->append(fragment);
+            answered = true;
+            return answer;
+        });
+        if (!answered && account_) account_.reset();
+        return ok_answer;
+    }
     emscripten::val answerBytes() const { return view_of(last_.text()); }
     void clearAnswer() { last_.clear(); }
 
@@ -215,6 +230,7 @@ EMSCRIPTEN_BINDINGS(easycoda_credits) {
         .function("forecast", &WasmLedger::forecast)
         .function("checkpoint", &WasmLedger::checkpoint)
         .function("entries", &WasmLedger::entries)
+        .function("append", &WasmLedger::append)
         .function("answerBytes", &WasmLedger::answerBytes)
         .function("grantsOffset", &WasmLedger::grantsOffset)
         .function("grantsBytes", &WasmLedger::grantsBytes)

@@ -224,6 +224,20 @@ class Ledger {
     return take(native, native.entries(instantText(q.at, 'at', true), offset, limit, kinds, order));
   }
   entries(query) { return JSON.parse(this.entriesJson(query)); }
+  /**
+   * Adds a fragment -- {format, account, projects?, events}, text or an object -- to the loaded
+   * ledger, checked against everything loaded: {accepted, duplicates_ignored}. A rejected fragment
+   * throws a CreditDocumentError (pointers into the fragment) and leaves the ledger as it was.
+   */
+  append(fragment) {
+    if (typeof fragment !== 'string' && (typeof fragment !== 'object' || fragment === null)) {
+      throw new TypeError('append() takes the fragment as JSON text or an object');
+    }
+    const native = this.#live();
+    const counts = JSON.parse(take(native, native.append(documentText(fragment, 'fragment'))));
+    this.#summary = parseText(native.summaryJson());
+    return counts;
+  }
   project(projectId, query) { return JSON.parse(this.projectJson(projectId, query)); }
   forecast(query) { return JSON.parse(this.forecastJson(query)); }
 
