@@ -211,3 +211,27 @@ TEST_CASE("the checkpointed demo of the parity vectors is the writer's bytes", "
     REQUIRE(answer.ok);
     CHECK(answer.json == read("tests/vectors/checkpoint/demo-2026-11-01.ledger.json"));
 }
+
+TEST_CASE("after an append the tail goes through the loaded text, then each fragment, each event once", "[checkpoint]") {
+    // The hand ledger without u9, c6 and u11, then a fragment holding them (u9 twice,
+    // and c1 again: an exact repeat of a loaded event, dated before S).
+    const json account{{"id", "acct_7"}, {"utc_offset", "+08:00"}};
+    const json projects = json::array({json{{"id", "p1"}, {"name", "Shop"}}, json{{"id", "p2"}, {"name", "Docs"}}});
+    credits::LoadedLedger ledger = fixtures::load(fixtures::ledger_text_raw(history_events, account, projects));
+    const std::string fragment = R"({"format":"easycoda.ledger/1","account":{"id":"acct_7","utc_offset":"+08:00"},"events":[)" +
+                                 u9 + "," + history_events[3] + "," + c6 + "," + u9 + "," + u11 + "]}";
+    const credits::Answer appended = ledger.append(fragment);
+    INFO(appended.json);
+    REQUIRE(appended.ok);
+    const credits::Answer answer = ledger.checkpoint("2026-10-05T00:00:00Z");
+    REQUIRE(answer.ok);
+    const json doc = json::parse(answer.json);
+    CHECK(doc["checkpoint"]["events"] == 18);
+    CHECK(doc["checkpoint"]["duplicates_ignored"] == 2);  // the fragment's second u9 and its c1
+    // The same state as the single document's, and the tail in the fragment's order, verbatim.
+    const json whole = json::parse(expected_checkpoint);
+    json want = whole["checkpoint"];
+    want["duplicates_ignored"] = 2;
+    CHECK(doc["checkpoint"] == want);
+    CHECK(answer.json.substr(answer.json.find(",\"events\":[{")) == ",\"events\":[" + u9 + "," + c6 + "," + u11 + "]}");
+}
