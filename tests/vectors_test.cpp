@@ -44,6 +44,7 @@ credits::Answer answer(const credits::Engine& engine, const nlohmann::json& c) {
         return account->project(field(c, "project"), field(c, "at"), field(c, "from"), field(c, "to"), field(c, "utc_offset"),
                                 field(c, "utc_offsets"));
     }
+    if (command == "checkpoint") return account->checkpoint(field(c, "at"));
     REQUIRE(command == "forecast");
     return account->forecast(field(c, "at"));
 }

@@ -140,6 +140,10 @@ public:
     bool forecast(const std::string& at) {
         return guarded(last_, [&] { return ok() ? account_->forecast(at) : not_loaded(); });
     }
+    // The checkpointed document at `at`: a ledger document, the native CLI's bytes.
+    bool checkpoint(const std::string& at) {
+        return guarded(last_, [&] { return ok() ? account_->checkpoint(at) : not_loaded(); });
+    }
     // The report without ledger[] is report(..., false); entries() gives that
     // array a page at a time (api.h): a page showing a few entries does not
     // decode them all.
@@ -150,6 +154,21 @@ public:
                                             order)
                         : not_loaded();
         });
+    }
+    // Adds a fragment (LoadedLedger::append): {"accepted", "duplicates_ignored"}
+    // or the errors, the ledger unchanged. An append that fails half-way
+    // (memory ran out while adding an accepted fragment) unloads the ledger:
+    // it answers not loaded, never wrong figures.
+    bool append(const std::string& fragment) {
+        bool answered = false;
+        const bool ok_answer = guarded(last_, [&] {
+            if (!ok()) return not_loaded();
+            Answer answer = account_->append(fragment);
+            answered = true;
+            return answer;
+        });
+        if (!answered && account_) account_.reset();
+        return ok_answer;
     }
     emscripten::val answerBytes() const { return view_of(last_.text()); }
     void clearAnswer() { last_.clear(); }
@@ -209,7 +228,9 @@ EMSCRIPTEN_BINDINGS(easycoda_credits) {
         .function("report", &WasmLedger::report)
         .function("project", &WasmLedger::project)
         .function("forecast", &WasmLedger::forecast)
+        .function("checkpoint", &WasmLedger::checkpoint)
         .function("entries", &WasmLedger::entries)
+        .function("append", &WasmLedger::append)
         .function("answerBytes", &WasmLedger::answerBytes)
         .function("grantsOffset", &WasmLedger::grantsOffset)
         .function("grantsBytes", &WasmLedger::grantsBytes)

@@ -159,6 +159,12 @@ export interface BillingPeriod {
 export type AccountSummaryReport = Omit<AccountReport, "ledger"> & { ledger_entries: number };
 
 export type LedgerEntryKind = LedgerEntry["kind"];
+/** What append() added: distinct new events, and exact repeats it ignored. */
+export interface AppendResult {
+  accepted: number;
+  duplicates_ignored: number;
+}
+
 export interface EntriesQuery {
   at: string | Date;
   /** Entries to skip, in the page's order (default 0). */
@@ -358,12 +364,24 @@ export interface Ledger {
   /** A page of the report's ledger[] at `at`; the same entries as ledger[], computed by the core. */
   entries(query: EntriesQuery): EntriesPage;
   entriesJson(query: EntriesQuery): string;
+  /**
+   * Adds a fragment (the same document shape: format, account, projects?, events) to the loaded
+   * ledger, checked against everything loaded; exact repeats are ignored and counted. Throws a
+   * CreditDocumentError (pointers into the fragment) when rejected, the ledger unchanged.
+   */
+  append(fragment: string | object): AppendResult;
   project(projectId: string, query: ReportQuery): ProjectReport;
   forecast(query: { at: string | Date }): ForecastReport;
   /** The same answers as the exact JSON text the native CLI prints. */
   reportJson(query: ReportQuery & { entries?: boolean }): string;
   projectJson(projectId: string, query: ReportQuery): string;
   forecastJson(query: { at: string | Date }): string;
+  /**
+   * The checkpointed document at `at` (docs/checkpoint-format.md): the account's state before it
+   * and the events from it on, as ledger document text (load() accepts it); the native CLI's bytes.
+   * `at` must come after the account's opening and not before the ledger's own checkpoint.
+   */
+  checkpoint(query: { at: string | Date }): string;
   delete(): void;
   [Symbol.dispose](): void;
 }

@@ -197,6 +197,15 @@ class Ledger {
     return take(native, native.forecast(instantText((query ?? {}).at, 'at', true)));
   }
   /**
+   * The checkpointed document at `at` (docs/checkpoint-format.md): the account's state before it and
+   * the events from it on, as ledger document text that load() accepts. A string, not an object: it is
+   * meant to be stored or sent, and its bytes are the native CLI's.
+   */
+  checkpoint(query) {
+    const native = this.#live();
+    return take(native, native.checkpoint(instantText((query ?? {}).at, 'at', true)));
+  }
+  /**
    * A page of the report's ledger[] at `at`: {at, total, offset, entries}. `kind` is one entry kind or
    * an array of them (default: all), `order` 'oldest' (ledger[] order, the default) or 'newest'.
    */
@@ -215,6 +224,20 @@ class Ledger {
     return take(native, native.entries(instantText(q.at, 'at', true), offset, limit, kinds, order));
   }
   entries(query) { return JSON.parse(this.entriesJson(query)); }
+  /**
+   * Adds a fragment -- {format, account, projects?, events}, text or an object -- to the loaded
+   * ledger, checked against everything loaded: {accepted, duplicates_ignored}. A rejected fragment
+   * throws a CreditDocumentError (pointers into the fragment) and leaves the ledger as it was.
+   */
+  append(fragment) {
+    if (typeof fragment !== 'string' && (typeof fragment !== 'object' || fragment === null)) {
+      throw new TypeError('append() takes the fragment as JSON text or an object');
+    }
+    const native = this.#live();
+    const counts = JSON.parse(take(native, native.append(documentText(fragment, 'fragment'))));
+    this.#summary = parseText(native.summaryJson());
+    return counts;
+  }
   project(projectId, query) { return JSON.parse(this.projectJson(projectId, query)); }
   forecast(query) { return JSON.parse(this.forecastJson(query)); }
 

@@ -33,6 +33,8 @@ constexpr std::string_view usage_text = R"(usage:
   credits project  ID --at T [--from T] [--to T] [--utc-offset Z | --utc-offsets ZONE] [options] LEDGER
                                                                   project report
   credits forecast --at T [options] LEDGER                        when credits run out
+  credits checkpoint --at S [options] LEDGER                      the state before S and the events from S on,
+                                                                  a ledger document (docs/checkpoint-format.md)
   credits check    [options] LEDGER                               validate only
   credits quote    [options] QUOTE                                Pricing calculator
   credits convert  --credits X | --tokens N                       exact conversion
@@ -215,13 +217,15 @@ int main(int argc, char** argv) {
         return exit_ok;
     }
     const bool takes_ledger = command == "report" || command == "project" || command == "forecast" || command == "check" ||
-                              command == "entries";
+                              command == "entries" || command == "checkpoint";
     if (!takes_ledger && command != "quote" && command != "catalog") return usage_error("unknown command " + command);
     const std::size_t positional_expected = command == "project" ? 2 : command == "catalog" ? 0 : 1;
     if (options.positional.size() != positional_expected) {
         return usage_error(command + " takes " + std::to_string(positional_expected) + " argument(s)");
     }
-    if ((command == "report" || command == "project" || command == "forecast" || command == "entries") && options.at.empty()) {
+    if ((command == "report" || command == "project" || command == "forecast" || command == "entries" ||
+         command == "checkpoint") &&
+        options.at.empty()) {
         return usage_error(command + " needs --at T");
     }
     int exit_code = exit_ok;
@@ -258,5 +262,6 @@ int main(int argc, char** argv) {
                                      options.utc_offsets),
                     options.pretty);
     }
+    if (command == "checkpoint") return emit(account->checkpoint(options.at), options.pretty);
     return emit(account->forecast(options.at), options.pretty);
 }

@@ -4,11 +4,13 @@
 #include <array>
 #include <cassert>
 
+#include "credits/checkpoint.h"
 #include "credits/default_data.h"
 #include "credits/forecast.h"
 #include "credits/json_writer.h"
 #include "credits/quote.h"
 #include "credits/report.h"
+#include "ledger/append.h"
 
 namespace credits {
 
@@ -76,6 +78,12 @@ Answer LoadedLedger::forecast(std::string_view at) {
     const Result<Query> query = make_query(ledger_, at);
     if (!query.ok()) return Answer{false, errors_json(query.errors)};
     return Answer{true, forecast_json(ledger_, state_at(query.value->at_ns))};
+}
+
+Answer LoadedLedger::checkpoint(std::string_view at) const {
+    Result<std::string> json = checkpoint_json(ledger_, sources_, at);
+    if (!json.ok()) return Answer{false, errors_json(json.errors)};
+    return Answer{true, std::move(*json.value)};
 }
 
 Answer LoadedLedger::report_summary(std::string_view at, std::string_view from, std::string_view to,
@@ -149,6 +157,32 @@ Answer LoadedLedger::entries(std::string_view at, std::int64_t offset, std::int6
     return Answer{true, ledger_entries_page_json(state_at(query.value->at_ns), ledger_, page)};
 }
 
+Answer LoadedLedger::append(std::string_view fragment) {
+    if (!append_index_ || append_index_.use_count() > 1) {
+        append_index_ = std::make_shared<ledger_reading::AppendIndex>();
+        append_index_->build(ledger_, sources_);
+    }
+    assert(append_index_->sources_indexed == sources_.size());
+    static const Catalog no_catalog;
+    // Kept once accepted: the fragment's events are printed again from it
+    // (a checkpoint's tail) and later repeats compared with them.
+    auto text = std::make_shared<const std::string>(fragment);
+    Result<ledger_reading::AppendCounts> counts = ledger_reading::append_fragment(
+        ledger_, *append_index_, sources_, *text, rules_, catalog_ ? *catalog_ : no_catalog, LedgerLimits{});
+    if (!counts.ok()) return Answer{false, errors_json(counts.errors)};
+    sources_.push_back(std::move(text));
+    append_index_->add_source(sources_, sources_.size() - 1);
+    // The burn-down and the texts written from it are of the old ledger.
+    state_.reset();
+    grants_json_.reset();
+    ledger_entries_json_.reset();
+    ++generation_;
+    JsonWriter w;
+    w.begin_object().member("accepted", static_cast<std::int64_t>(counts.value->accepted));
+    w.member("duplicates_ignored", static_cast<std::int64_t>(counts.value->duplicates_ignored)).end_object();
+    return Answer{true, w.take()};
+}
+
 std::string LoadedLedger::summary_json() const {
     JsonWriter w;
     w.begin_object().member("account_id", ledger_.account_id);
@@ -200,7 +234,8 @@ std::optional<LoadedLedger> Engine::load(std::string_view ledger_text, std::stri
         return std::nullopt;
     }
     // Copied once it is accepted: a rejected document is never kept.
-    return LoadedLedger(std::move(*ledger.value), std::make_shared<const std::string>(ledger_text));
+    return LoadedLedger(std::move(*ledger.value), std::make_shared<const std::string>(ledger_text), rules_,
+                        std::make_shared<const Catalog>(catalog_));
 }
 
 std::optional<LoadedLedger> Engine::load(std::string&& ledger_text, std::string* errors) const {
@@ -209,7 +244,8 @@ std::optional<LoadedLedger> Engine::load(std::string&& ledger_text, std::string*
         if (errors != nullptr) *errors = errors_json(ledger.errors);
         return std::nullopt;
     }
-    return LoadedLedger(std::move(*ledger.value), std::make_shared<const std::string>(std::move(ledger_text)));
+    return LoadedLedger(std::move(*ledger.value), std::make_shared<const std::string>(std::move(ledger_text)), rules_,
+                        std::make_shared<const Catalog>(catalog_));
 }
 
 Answer Engine::quote(std::string_view input_text) const {

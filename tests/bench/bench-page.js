@@ -2,7 +2,7 @@
 // (bench-chromium.mjs) calls window.benchDocument / window.benchQuote through
 // page.evaluate, one document at a time; timings are taken inside the page.
 import { createCreditEngine } from '/wasm/credits.js';
-import { benchDocument, benchQuote } from '/tests/bench/wasm-bench.mjs';
+import { benchAppend, benchDocument, benchQuote } from '/tests/bench/wasm-bench.mjs';
 
 const violations = [];
 document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective}: ${e.blockedURI}`));
@@ -17,6 +17,17 @@ window.benchDocument = async (url, options) => {
   return { ...result, fetch_ms, document_bytes: bytes.length };
 };
 window.benchQuote = () => benchQuote(createCreditEngine);
+window.benchAppend = async (prefixUrl, fragmentUrls, options) => {
+  const get = async (url) => {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${url}: ${response.status}`);
+    return response;
+  };
+  const prefix = new Uint8Array(await (await get(prefixUrl)).arrayBuffer());
+  const fragments = [];
+  for (const url of fragmentUrls) fragments.push(await (await get(url)).text());
+  return benchAppend(createCreditEngine, prefix, fragments, options);
+};
 window.benchInfo = () => ({ userAgent: navigator.userAgent, crossOriginIsolated, violations });
 window.__ready = true;
 document.getElementById('status').textContent = 'ready';

@@ -148,6 +148,49 @@ int forecast_bench(const credits::Engine& engine, int grants, int runs) {
     return 0;
 }
 
+// append: a prefix loaded (untimed), then each fragment appended in turn and
+// timed; the first append builds the indexes (one pass over the loaded
+// ledger), the others are the steady state. Then the report after the last
+// append (the burn-down runs again). The same files as the Chromium run
+// (tests/bench/append.mjs writes them).
+int append_bench(const credits::Engine& engine, const std::string& prefix_path, const std::vector<std::string>& fragment_paths,
+                 const std::string& at, int runs) {
+    const auto read = [](const std::string& path) {
+        std::ifstream file(path, std::ios::binary);
+        return std::string{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+    };
+    const std::string prefix = read(prefix_path);
+    std::vector<std::string> fragments;
+    for (const std::string& path : fragment_paths) fragments.push_back(read(path));
+    if (prefix.empty() || fragments.size() < 2) return fail("--append needs a prefix and at least two fragments");
+    std::vector<double> first_ms, steady_ms, report_ms;
+    std::string hash;
+    std::size_t events = 0;
+    for (int run = 0; run <= runs; ++run) {
+        std::string errors;
+        std::optional<credits::LoadedLedger> account = engine.load(prefix, &errors);
+        if (!account) return fail("the prefix was rejected: " + errors.substr(0, 2000));
+        if (!account->report(at).ok) return fail("report failed");
+        for (std::size_t f = 0; f < fragments.size(); ++f) {
+            const auto t = Clock::now();
+            const credits::Answer answer = account->append(fragments[f]);
+            const double ms = ms_since(t);
+            if (!answer.ok) return fail("a fragment was rejected: " + answer.json.substr(0, 2000));
+            if (run > 0) (f == 0 ? first_ms : steady_ms).push_back(ms);
+        }
+        const auto t = Clock::now();
+        const credits::Answer report = account->report(at);
+        if (run > 0) report_ms.push_back(ms_since(t));
+        hash = fnv1a(report.json);
+        events = account->ledger().event_instants_ns.size();
+    }
+    std::printf("{\"events\":%zu,\"fragments\":%zu,\"first_append_ms\":%s,\"first_append_ms_median\":%.4f,"
+                "\"append_ms\":%s,\"append_ms_median\":%.4f,\"report_after_ms_median\":%.4f,\"report_fnv\":\"%s\"}\n",
+                events, fragments.size(), json_list(first_ms).c_str(), median(first_ms), json_list(steady_ms).c_str(),
+                median(steady_ms), median(report_ms), hash.c_str());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -156,6 +199,8 @@ int main(int argc, char** argv) {
     int quote_calls = 10000;
     bool quote_only = false;
     int forecast_grants = 0;
+    std::string append_prefix;
+    std::vector<std::string> append_fragments;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
         const auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -167,6 +212,8 @@ int main(int argc, char** argv) {
         else if (arg == "--quote-calls") quote_calls = std::stoi(next());
         else if (arg == "--quote-only") quote_only = true;
         else if (arg == "--forecast-grants") forecast_grants = std::stoi(next());
+        else if (arg == "--append") append_prefix = next();
+        else if (arg == "--fragment") append_fragments.push_back(next());
         else return fail("unknown argument " + std::string(arg));
     }
 #if defined(__GLIBC__)
@@ -179,6 +226,7 @@ int main(int argc, char** argv) {
     const credits::Engine engine = credits::Engine::with_defaults();
 
     if (forecast_grants > 0) return forecast_bench(engine, forecast_grants, runs);
+    if (!append_prefix.empty()) return append_bench(engine, append_prefix, append_fragments, at, runs);
 
     if (quote_only) {
         // Same input as the WASM runs: a heavy month on every plan.

@@ -126,3 +126,32 @@ export async function benchQuote(createCreditEngine, { batches = 100, perBatch =
   perCall.sort((a, b) => a - b);
   return { quote_us_median: perCall[perCall.length >> 1], quote_calls: batches * perBatch, quote_json_us };
 }
+
+/**
+ * append(): `prefix` (bytes) loaded untimed, then each fragment (text) appended in turn and timed;
+ * the first append builds the indexes (one pass over the loaded ledger), the others are the steady
+ * state; then the report after the last one (the burn-down runs again). Same files as the native run.
+ */
+export async function benchAppend(createCreditEngine, prefix, fragments, { at, runs = 5 }) {
+  const engine = await createCreditEngine();
+  const out = { first_append_ms: [], append_ms: [], report_after_ms: [] };
+  for (let run = 0; run <= runs; run++) {
+    const ledger = engine.load(prefix);
+    ledger.reportJson({ at });
+    for (const [f, fragment] of fragments.entries()) {
+      const t = now();
+      const counts = ledger.append(fragment);
+      const ms = now() - t;
+      if (counts.accepted + counts.duplicates_ignored === 0) throw new Error('a fragment added nothing');
+      if (run > 0) (f === 0 ? out.first_append_ms : out.append_ms).push(ms);
+    }
+    const t = now();
+    const report = ledger.reportJson({ at });
+    if (run > 0) out.report_after_ms.push(now() - t);
+    out.report_fnv = fnv1a(new TextEncoder().encode(report));
+    out.events = ledger.eventCount;
+    ledger.delete();
+  }
+  engine.delete();
+  return out;
+}

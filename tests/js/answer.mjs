@@ -16,6 +16,7 @@ export function answerVector(engine, CreditDocumentError, c, documents) {
         return { ok: true, json: ledger.entriesJson({ at: c.at, offset: c.offset, limit: c.limit, kind: c.kind, order: c.order }) };
       }
       if (c.command === 'project') return { ok: true, json: ledger.projectJson(c.project, query) };
+      if (c.command === 'checkpoint') return { ok: true, json: ledger.checkpoint({ at: c.at }) };
       return { ok: true, json: ledger.forecastJson(query) };
     } finally {
       ledger.delete();

@@ -332,3 +332,102 @@ test('load(text) and load(bytes) read the same document, also when the text is n
   for (let i = 0; i < 50; i++) engine.load(text).delete();
   assert.equal(engine.heapBytes(), before);
 });
+
+// A vector's ledger as a prefix (its opening first) and the rest of its
+// events in two fragments, appended in reverse order.
+function splitLedger(text) {
+  const doc = JSON.parse(text);
+  const events = [...doc.events];
+  const opening = events.findIndex((e) => e.type === 'account_opened');
+  events.unshift(...events.splice(opening, 1));
+  const cut = Math.max(1, Math.floor(events.length / 2));
+  const rest = events.slice(cut);
+  const half = Math.floor(rest.length / 2);
+  const header = { format: doc.format, account: { id: doc.account.id } };
+  return {
+    prefix: JSON.stringify({ ...doc, events: events.slice(0, cut) }),
+    fragments: [rest.slice(half), rest.slice(0, half)].map((list) => JSON.stringify({ ...header, events: list })),
+  };
+}
+
+test('append(): a prefix plus appended fragments answers with the native CLI bytes of the whole ledger', () => {
+  const documents = new Proxy({}, { get: (_, path) => read(path) });
+  const vectors = loadVectors().filter((c) => c.ok && ['report', 'project', 'forecast'].includes(c.command) &&
+    !JSON.parse(documents[c.ledger]).checkpoint && JSON.parse(documents[c.ledger]).events.length >= 3);
+  assert.ok(vectors.length >= 5, `only ${vectors.length} vectors to split`);
+  for (const c of vectors.slice(0, 12)) {
+    const { prefix, fragments } = splitLedger(documents[c.ledger]);
+    const ledger = engine.load(prefix);
+    let accepted = 0;
+    for (const fragment of fragments) accepted += ledger.append(fragment).accepted;
+    const whole = engine.load(documents[c.ledger]);
+    assert.equal(ledger.eventCount, whole.eventCount, `${c.name}: events`);
+    assert.ok(accepted > 0 || fragments.every((f) => JSON.parse(f).events.length === 0), c.name);
+    whole.delete();
+    // Ask the split ledger the vector's question (answerVector loads a document; this one is built by appends).
+    const query = { at: c.at, from: c.from, to: c.to, utc_offset: c.utc_offset, utc_offsets: c.utc_offsets };
+    const got = c.command === 'report' ? ledger.reportJson(c.without_entries ? { ...query, entries: false } : query)
+      : c.command === 'project' ? ledger.projectJson(c.project, query) : ledger.forecastJson(query);
+    assert.equal(got, c.expected, `${c.name}: appended bytes differ from the native CLI's whole-ledger bytes`);
+    ledger.delete();
+  }
+});
+
+test('append(): a rejected fragment throws with pointers into it and leaves the ledger as it was', () => {
+  const ledger = engine.load(demoText);
+  const at = '2026-12-01T00:00:00Z';
+  const before = [ledger.reportJson({ at }), ledger.forecastJson({ at }), ledger.eventCount];
+  const account = { id: ledger.accountId };
+  const good = { id: 'append-js-1', type: 'credits_granted', at: '2026-11-30T00:00:00Z', credits: 5 };
+  const bad = { id: 'append-js-2', type: 'usage', at: '2026-11-30T00:00:00Z', project_id: 'no-such-project', service: 'other', tokens: {} };
+  assert.throws(() => ledger.append({ format: 'easycoda.ledger/1', account, events: [good, bad] }), (error) => {
+    assert.ok(error instanceof CreditDocumentError);
+    assert.equal(error.errors[0].code, 'unknown_project');
+    assert.equal(error.errors[0].pointer, '/events/1/project_id');
+    return true;
+  });
+  assert.deepEqual([ledger.reportJson({ at }), ledger.forecastJson({ at }), ledger.eventCount], before);
+  // The good event alone is accepted, and a repeat of it is ignored.
+  assert.deepEqual(ledger.append({ format: 'easycoda.ledger/1', account, events: [good] }), { accepted: 1, duplicates_ignored: 0 });
+  assert.deepEqual(ledger.append(JSON.stringify({ format: 'easycoda.ledger/1', account, events: [good] })),
+    { accepted: 0, duplicates_ignored: 1 });
+  assert.equal(ledger.eventCount, before[2] + 1);
+  const doc = JSON.parse(demoText);
+  doc.events.push(good, good);  // the repeat is counted in both
+  const whole = engine.load(JSON.stringify(doc));
+  assert.equal(ledger.reportJson({ at }), whole.reportJson({ at }));
+  whole.delete();
+  assert.throws(() => ledger.append(42), TypeError);
+  ledger.delete();
+});
+
+test('checkpoint() gives the native CLI bytes as a string, which load() accepts and which answers like the whole history', () => {
+  const cases = loadVectors().filter((c) => c.command === 'checkpoint');
+  assert.ok(cases.length >= 5, `only ${cases.length} checkpoint vectors`);
+  for (const c of cases) {
+    const ledger = engine.load(read(c.ledger));
+    try {
+      if (c.ok) {
+        const text = ledger.checkpoint({ at: c.at });
+        assert.equal(typeof text, 'string');
+        assert.equal(text, c.expected, `${c.name}: bytes differ from the native CLI`);
+        const checkpointed = engine.load(text);
+        assert.equal(checkpointed.accountId, ledger.accountId, c.name);
+        checkpointed.delete();
+      } else {
+        assert.throws(() => ledger.checkpoint({ at: c.at }), (e) => e instanceof CreditDocumentError && e.json === c.expected, c.name);
+      }
+    } finally {
+      ledger.delete();
+    }
+  }
+  // A Date works like its text; a missing instant is a TypeError, as for every question.
+  const demo = engine.load(demoText);
+  const checkpointed = engine.load(demo.checkpoint({ at: new Date('2026-10-31T16:00:00Z') }));
+  const at = '2026-12-01T00:00:00Z';
+  assert.equal(checkpointed.forecastJson({ at }), demo.forecastJson({ at }));
+  assert.equal(checkpointed.report({ at }).balance_tokens, demo.report({ at }).balance_tokens);
+  assert.throws(() => demo.checkpoint({}), TypeError);
+  checkpointed.delete();
+  demo.delete();
+});

@@ -25,11 +25,31 @@ struct Answer {
 // A loaded ledger: the validated records plus the burn-down of the last
 // instant asked about, so new ranges at the same instant are answered without
 // running it again. JavaScript's Ledger (wasm/credits.js) wraps one.
+namespace ledger_reading {
+struct AppendIndex;
+}
+
 class LoadedLedger {
 public:
-    explicit LoadedLedger(Ledger ledger, std::shared_ptr<const std::string> source = {}) : ledger_(std::move(ledger)) {
+    // `rules` and `catalog` read appended fragments (Engine::load passes its
+    // own); without a catalog a fragment's subscription_billed names no plan.
+    explicit LoadedLedger(Ledger ledger, std::shared_ptr<const std::string> source = {}, Rules rules = {},
+                          std::shared_ptr<const Catalog> catalog = {})
+        : ledger_(std::move(ledger)), rules_(rules), catalog_(std::move(catalog)) {
         if (source) sources_.push_back(std::move(source));
     }
+
+    // Adds a fragment -- a document of the same shape (format, account,
+    // optional projects, events) read by the same readers -- to the loaded
+    // ledger, checked against everything loaded as if it were one document:
+    // exact repeats of loaded events or within the fragment are ignored (and
+    // counted), every other rule of spec §10 holds for the whole, and error
+    // pointers are into the fragment. All or nothing: {"accepted": N,
+    // "duplicates_ignored": M} (N distinct new events), or the errors and the
+    // ledger exactly as it was. The cost follows the fragment's events; the
+    // first append also builds the indexes it checks against (one pass over
+    // the loaded ledger), and the next report runs the burn-down again.
+    Answer append(std::string_view fragment);
 
     // `utc_offset` (optional) draws the daily rows in another offset than the
     // account's; `utc_offsets` (optional, instead) in a zone whose offset
@@ -39,6 +59,9 @@ public:
     Answer project(std::string_view project_id, std::string_view at, std::string_view from = {},
                    std::string_view to = {}, std::string_view utc_offset = {}, std::string_view utc_offsets = {});
     Answer forecast(std::string_view at);
+    // The checkpointed document at `at` (docs/checkpoint-format.md): the
+    // state before it and the events from it on, a ledger document itself.
+    Answer checkpoint(std::string_view at) const;
     // The account report without its ledger[] array ("ledger_entries" counts
     // it): what a page needs when it shows a page of entries, not all of them.
     Answer report_summary(std::string_view at, std::string_view from = {}, std::string_view to = {},
@@ -88,6 +111,11 @@ private:
     const std::string& entries_text();
     Ledger ledger_;
     std::vector<std::shared_ptr<const std::string>> sources_;
+    Rules rules_;
+    std::shared_ptr<const Catalog> catalog_;
+    // append's indexes, built on the first append (shared by copies of this
+    // ledger until one appends: then it builds its own).
+    std::shared_ptr<ledger_reading::AppendIndex> append_index_;
     std::optional<BurnDownState> state_;
     // The account report's grants[] and ledger[] for state_ (they do not
     // depend on the range), each written once when first asked for: most of

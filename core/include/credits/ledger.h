@@ -189,6 +189,10 @@ struct Ledger {
     std::vector<Action> actions;            // sorted in application order
     std::vector<std::int64_t> event_instants_ns;  // every distinct event's instant, sorted
     std::size_t duplicates_ignored = 0;     // a checkpoint's included
+    // The document's amount sum (spec §10: every token count and granted
+    // amount of its distinct events), kept so an appended fragment is held to
+    // the same bound as the whole history.
+    std::int64_t amount_sum_tokens = 0;
     std::optional<Checkpoint> checkpoint;   // a checkpointed document's state before its events
 
     [[nodiscard]] std::uint32_t find_project(std::string_view id) const;

@@ -76,6 +76,7 @@ CREDITS_COLD void LedgerBuilder::add_event(std::size_t index, Json&& event) {
     ObjectReader probe(event, pointer, std::nullopt, errors_);
     const std::optional<std::string> id = probe.id(name_of(Member::id), true);
     if (!id) return;
+    if (base_ != nullptr && repeats_loaded_event(*id, index, &event)) return;
     if (const std::optional<std::uint32_t> first = repeat_of(*id, index)) {
         // Same id again: an exact duplicate is ignored, anything else is a
         // conflict. Decided after the first pass, comparing the two values.
@@ -171,6 +172,11 @@ void LedgerBuilder::finish(const Json& root, std::string_view text) {
         return;
     }
     read_header(root);
+    if (base_ != nullptr) {  // a fragment: checked against the loaded ledger (append.cpp)
+        check_duplicates(text);
+        check_fragment(root);
+        return;
+    }
     read_checkpoint(root);
     check_duplicates(text);
     check_opening();

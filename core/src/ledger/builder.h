@@ -30,6 +30,8 @@ namespace credits::ledger_reading {
 
 class StrictEventReader;  // strict_event.h
 struct FlatEvent;         // fast_event.h
+struct FragmentBase;      // append.h: the loaded ledger a fragment is checked against
+struct AppendIndex;       // append.h
 class CheckpointReader;   // checkpoint_reader.cpp
 
 // What one valid event of each family adds to the ledger. Views stay valid
@@ -83,6 +85,25 @@ struct Cancellation {
 };
 
 std::string event_pointer(std::size_t index);
+
+// The application order (order.cpp), shared by a whole document's build_actions
+// and append's merge: grants by (granted_at, id), failed billings by (at, id),
+// usage by (at, event id), actions in the order of spec §10.
+bool grant_before(const GrantRecord& a, const GrantRecord& b);
+bool failed_billing_before(const FailedBilling& a, const FailedBilling& b);
+bool usage_before(const Ledger& l, const UsageRecord& a, const UsageRecord& b);
+bool action_before(const Ledger& l, const Action& a, const Action& b);
+
+// A fragment event whose id a loaded event already has (append.cpp): an exact
+// repeat is ignored, anything else is a conflict. `canonical` holds the
+// strict reader's dump of the fragment event (the fast reader's is found
+// again from its bytes).
+struct LoadedRepeat {
+    std::uint32_t loaded_event = 0;  // into AppendIndex::events
+    std::uint32_t index = 0;         // in the fragment's events array
+    std::string id;
+    std::string canonical;
+};
 
 // Limits for parsing one element of the events array on its own: an event
 // sits two levels down in the document (root object, events array), so it may
@@ -139,6 +160,15 @@ public:
     void finish(const Json& root, std::string_view text);
     Ledger take() { return std::move(ledger_); }
 
+    // Fragment mode (append.cpp): the document is a fragment for `base`, read
+    // by the same readers and decoders; finish() checks it against the loaded
+    // ledger instead of on its own, and apply_fragment adds what it read.
+    void set_base(const FragmentBase& base);
+    // After a finish() without errors: adds the fragment to `loaded` (which
+    // cannot fail) and keeps `index` current; returns the distinct events added.
+    std::size_t apply_fragment(Ledger& loaded, AppendIndex& index);
+    [[nodiscard]] std::size_t fragment_duplicates() const { return ledger_.duplicates_ignored + loaded_duplicates_; }
+
 private:
     // What a decoded event adds (both readers).
     void apply_grant(const EventRef& ref, GrantInput&& input);
@@ -176,6 +206,22 @@ private:
     void check_accounts();                   // checks.cpp
     void check_sessions();                   // sessions.cpp
     void build_actions();                    // order.cpp
+    // Fragment mode (append.cpp, append_apply.cpp).
+    bool repeats_loaded_event(std::string_view id, std::size_t index, const Json* event);
+    void check_fragment(const Json& root);
+    void check_fragment_header(const Json& root);
+    void check_loaded_repeats(std::string_view text);
+    void check_fragment_events();
+    void resolve_fragment_projects();
+    void check_fragment_sessions();
+    void check_fragment_usage();
+    std::vector<std::uint32_t> apply_fragment_projects(Ledger& l, AppendIndex& index);
+    void apply_fragment_records(Ledger& l, AppendIndex& index, const std::vector<std::uint32_t>& project,
+                                std::vector<Action>& added);
+    std::vector<std::uint32_t> apply_fragment_tasks(Ledger& l, AppendIndex& index, const std::vector<std::uint32_t>& project);
+    std::vector<std::uint32_t> apply_fragment_sessions(Ledger& l, AppendIndex& index, const std::vector<std::uint32_t>& task,
+                                                       std::vector<Action>& added);
+    void apply_fragment_grants(Ledger& l, std::vector<Action>& added);
 
     // Views into the document (fast path) or arena_ stay valid while the builder works.
     std::string_view stable(std::string_view text) {
@@ -217,6 +263,16 @@ private:
     std::vector<std::vector<Cancellation>> cancellations_;  // per task
     std::int64_t amount_sum_ = 0;
     bool amount_sum_exceeded_ = false;
+
+    // Fragment mode: the loaded ledger, the fragment's repeats of its events,
+    // and what check_fragment found each fragment name to be in it.
+    const FragmentBase* base_ = nullptr;
+    std::vector<LoadedRepeat> loaded_repeats_;
+    std::size_t loaded_duplicates_ = 0;
+    std::vector<std::uint32_t> loaded_project_;  // per interned project: the loaded index, or no_index (new)
+    std::vector<std::uint32_t> loaded_task_;     // per fragment task: the loaded task, or no_index
+    std::vector<std::uint32_t> loaded_session_;  // per fragment session: the loaded session, or no_index
+    std::vector<Project> new_projects_;          // listed by the fragment, not loaded; sorted by id
     // A checkpointed document (read by CheckpointReader): the event ids its
     // state holds, each with the pointer of the item holding it.
     friend class CheckpointReader;
@@ -225,6 +281,16 @@ private:
     IndexMap checkpoint_ids_;  // id -> index into checkpoint_id_pointers_
     std::vector<std::string> checkpoint_id_pointers_;
 };
+
+// The fast path into a builder already set up (set_document, a repeat mode,
+// a base): the events, then finish(). False when the strict path must read
+// the document (the builder is then spent).
+bool read_fast_into(std::string_view text, const LedgerLimits& limits, LedgerBuilder& builder, const ErrorList& errors);
+// The strict path into a builder, finish() included (ledger.cpp): the errors
+// to answer when the text is not well-formed JSON (the JSON-level ones alone),
+// else nullopt, and `errors` holds every other problem.
+std::optional<std::vector<Error>> read_strict_into(std::string_view text, const LedgerLimits& limits,
+                                                   LedgerBuilder& builder, ErrorList& errors);
 
 // The whole document by the fast path, or nullopt: then the strict path reads
 // it again from the start (and explains what is wrong, if anything is).

@@ -213,6 +213,10 @@ void LedgerBuilder::accept_flat_event(const FlatEvent& e, const EventRef& ref, s
 bool LedgerBuilder::add_flat_event(std::size_t index, const FlatEvent& e) {
     if (events_seen_ >= limits_.events_max || !e.has(Member::id) || !valid_id(e.at(Member::id))) return false;
     const std::string_view id = e.at(Member::id);
+    if (base_ != nullptr && repeats_loaded_event(id, index, nullptr)) {
+        ++events_seen_;
+        return true;
+    }
     if (const std::optional<std::uint32_t> first = repeat_of(id, index)) {
         // A repeated id: the strict reader only records it (compared in check_duplicates).
         ++events_seen_;
@@ -339,12 +343,44 @@ bool read_root(std::string_view text, const LedgerLimits& limits, LedgerBuilder&
 
 }  // namespace
 
+namespace {
+
+// Everything but the events, read strictly (the document with its events
+// array emptied, which is the DOM the strict path keeps), then finish().
+bool finish_fast(std::string_view text, const LedgerLimits& limits, LedgerBuilder& builder, const ErrorList& errors,
+                 const char* events_begin, const char* events_end) {
+    if (!errors.empty()) return false;
+    std::string rest;
+    rest.reserve(text.size() - static_cast<std::size_t>(events_end - events_begin) + 2);
+    rest.append(text.data(), static_cast<std::size_t>(events_begin - text.data()));
+    rest += "[]";
+    rest.append(events_end, static_cast<std::size_t>(text.data() + text.size() - events_end));
+    Json root;
+    ErrorList parse_errors;
+    if (!parse_json_document(rest, ParseLimits{limits.document_bytes_max}, root, parse_errors)) return false;
+    builder.finish(root, text);
+    return errors.empty();
+}
+
+bool fast_path_fits(std::string_view text, const LedgerLimits& limits) {
+    return text.size() <= limits.document_bytes_max && text.size() < UINT32_MAX && limits.events_max < (1u << 21);
+}
+
+}  // namespace
+
+bool read_fast_into(std::string_view text, const LedgerLimits& limits, LedgerBuilder& builder, const ErrorList& errors) {
+    if (!fast_path_fits(text, limits)) return false;
+    const char* events_begin = nullptr;
+    const char* events_end = nullptr;
+    if (!read_root(text, limits, builder, events_begin, events_end)) return false;
+    return finish_fast(text, limits, builder, errors, events_begin, events_end);
+}
+
 // The whole document by the fast path, or nullopt: then the strict path reads
 // it again from the start (and explains what is wrong, if anything is).
 std::optional<Ledger> read_ledger_fast(std::string_view text, const Rules& rules, const Catalog& catalog,
                                        const LedgerLimits& limits) {
-    if (text.size() > limits.document_bytes_max || text.size() >= UINT32_MAX || limits.events_max >= (1u << 21))
-        return std::nullopt;
+    if (!fast_path_fits(text, limits)) return std::nullopt;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> repeats;
     for (int pass = 0; pass < 2; ++pass) {
         ErrorList errors;
@@ -362,19 +398,7 @@ std::optional<Ledger> read_ledger_fast(std::string_view text, const Rules& rules
             repeats = builder.find_repeats();
             if (!repeats.empty()) continue;  // read again, knowing which events repeat an earlier id
         }
-        if (!errors.empty()) return std::nullopt;
-        // Everything but the events, read strictly: the document with its events
-        // array emptied, which is the DOM the strict path keeps.
-        std::string rest;
-        rest.reserve(text.size() - static_cast<std::size_t>(events_end - events_begin) + 2);
-        rest.append(text.data(), static_cast<std::size_t>(events_begin - text.data()));
-        rest += "[]";
-        rest.append(events_end, static_cast<std::size_t>(text.data() + text.size() - events_end));
-        Json root;
-        ErrorList parse_errors;
-        if (!parse_json_document(rest, ParseLimits{limits.document_bytes_max}, root, parse_errors)) return std::nullopt;
-        builder.finish(root, text);
-        if (!errors.empty()) return std::nullopt;
+        if (!finish_fast(text, limits, builder, errors, events_begin, events_end)) return std::nullopt;
         return builder.take();
     }
     return std::nullopt;

@@ -41,16 +41,12 @@ std::uint32_t Ledger::find_project(std::string_view id) const {
     return static_cast<std::uint32_t>(it - projects.begin());
 }
 
-namespace {
-
-using ledger_reading::LedgerBuilder;
+namespace ledger_reading {
 
 // The strict path: the whole document through the strict JSON reader and
 // add_event, explaining every problem.
-CREDITS_COLD Result<Ledger> parse_ledger_strict(std::string_view text, const Rules& rules, const Catalog& catalog,
-                                                const LedgerLimits& limits) {
-    ErrorList errors;
-    LedgerBuilder builder(rules, catalog, limits, errors);
+CREDITS_COLD std::optional<std::vector<Error>> read_strict_into(std::string_view text, const LedgerLimits& limits,
+                                                               LedgerBuilder& builder, ErrorList& errors) {
     Json root;
     const ParseLimits parse_limits{limits.document_bytes_max};
     const bool parsed = parse_json_document(text, parse_limits, root, errors, "events",
@@ -63,9 +59,22 @@ CREDITS_COLD Result<Ledger> parse_ledger_strict(std::string_view text, const Rul
             if (e.code == code::invalid_json || e.code == code::document_too_large || e.code == code::nesting_too_deep ||
                 e.code == code::string_too_long || e.code == code::duplicate_member)
                 json_errors.push_back(std::move(e));
-        return Result<Ledger>::failure(json_errors.empty() ? std::move(all) : std::move(json_errors));
+        return json_errors.empty() ? std::move(all) : std::move(json_errors);
     }
     builder.finish(root, text);
+    return std::nullopt;
+}
+
+}  // namespace ledger_reading
+
+namespace {
+
+CREDITS_COLD Result<Ledger> parse_ledger_strict(std::string_view text, const Rules& rules, const Catalog& catalog,
+                                                const LedgerLimits& limits) {
+    ErrorList errors;
+    ledger_reading::LedgerBuilder builder(rules, catalog, limits, errors);
+    if (std::optional<std::vector<Error>> json_errors = ledger_reading::read_strict_into(text, limits, builder, errors))
+        return Result<Ledger>::failure(std::move(*json_errors));
     if (!errors.empty()) return Result<Ledger>::failure(errors.take());
     return Result<Ledger>::success(builder.take());
 }
