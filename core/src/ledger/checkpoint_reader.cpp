@@ -370,6 +370,14 @@ void CheckpointReader::check_account() {
                                    ") is more than every grant of the checkpoint together (", figure(granted_tokens_), ")."}));
             break;
         }
+        // Negative while an overdraft is outstanding, which is at most what was charged.
+        if (charge.balance_tokens < -cp_.charged_tokens) {
+            inconsistent("/checkpoint/completed_sessions",
+                         sentence({"A completed session's balance_tokens (", figure(charge.balance_tokens),
+                                   ") is below minus the checkpoint's charged_tokens (", figure(cp_.charged_tokens),
+                                   "): an overdraft is never more than what was charged."}));
+            break;
+        }
     }
     if (static_cast<std::int64_t>(ids_claimed_) > cp_.events) {
         inconsistent("/checkpoint/events", sentence({"The checkpoint summarizes ", figure(cp_.events), " events but lists ",
