@@ -445,6 +445,14 @@ TEST_CASE("checkpoint: sessions' tokens, charges and allocations agree", "[check
                 {"2026-09-12T10:00:00Z"});
     check_error(with(base(), "/checkpoint/completed_sessions/0/balance_tokens", 30000000), "checkpoint_inconsistent",
                 "/checkpoint/completed_sessions", {"30000000", "25001500"});
+    // Negative while an overdraft is outstanding (the balance is remaining minus overdraft), never below minus the charged.
+    const credits::Ledger overdrawn = parse_ok(with(base(), "/checkpoint/completed_sessions/0/balance_tokens", -4200).dump());
+    REQUIRE(overdrawn.checkpoint.has_value());
+    CHECK(overdrawn.checkpoint->charges.at(0).balance_tokens == -4200);
+    check_error(with(base(), "/checkpoint/completed_sessions/0/balance_tokens", -4201), "checkpoint_inconsistent",
+                "/checkpoint/completed_sessions", {"-4201", "4200"});
+    check_error(with(base(), "/checkpoint/completed_sessions/0/balance_tokens", -9007199254740992), "amount_out_of_range",
+                "/checkpoint/completed_sessions/0/balance_tokens", {"9007199254740991"});
 }
 
 TEST_CASE("checkpoint: recent completions, rows and days: in their window, once each, in canonical order", "[checkpoint]") {

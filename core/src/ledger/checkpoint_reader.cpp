@@ -60,6 +60,29 @@ CREDITS_COLD std::string sentence(std::initializer_list<Piece> pieces) {
     return out;
 }
 
+CREDITS_COLD void CheckpointReader::each_list(ObjectReader& r, std::string_view key, const void* visit,
+                                             void (*call)(const void*, ObjectReader&, const Json&)) {
+    const Json* list = r.get(key, true);
+    if (list == nullptr) return;
+    const std::string where = r.member_pointer(key);
+    if (!list->is_array()) {
+        r.add_error(code::wrong_type, where, sentence({"\"", key, "\" must be an array, found ", describe_type(*list), "."}));
+        return;
+    }
+    // Bounded by the document's size (LedgerLimits::document_bytes_max).
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        const std::string item_pointer = pointer_join(where, i);
+        const Json& item = (*list)[i];
+        if (!item.is_object()) {
+            errors_.add(code::wrong_type, std::nullopt, item_pointer,
+                        sentence({"An item of \"", key, "\" must be an object, found ", describe_type(item), "."}));
+            continue;
+        }
+        ObjectReader item_reader(item, item_pointer, std::nullopt, errors_);
+        call(visit, item_reader, item);
+    }
+}
+
 bool CheckpointReader::dated(ObjectReader& r, std::string_view key, std::int64_t ns) {
     if (!instants_known_) return true;  // S or the opening did not read: reported already
     if (ns < *opened_at_ns_ || ns >= cp_.at_ns) {
@@ -345,6 +368,14 @@ void CheckpointReader::check_account() {
             inconsistent("/checkpoint/completed_sessions",
                          sentence({"A completed session's balance_tokens (", figure(charge.balance_tokens),
                                    ") is more than every grant of the checkpoint together (", figure(granted_tokens_), ")."}));
+            break;
+        }
+        // Negative while an overdraft is outstanding, which is at most what was charged.
+        if (charge.balance_tokens < -cp_.charged_tokens) {
+            inconsistent("/checkpoint/completed_sessions",
+                         sentence({"A completed session's balance_tokens (", figure(charge.balance_tokens),
+                                   ") is below minus the checkpoint's charged_tokens (", figure(cp_.charged_tokens),
+                                   "): an overdraft is never more than what was charged."}));
             break;
         }
     }

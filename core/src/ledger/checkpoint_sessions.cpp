@@ -13,6 +13,30 @@
 #include "ledger/checkpoint_reader.h"
 
 namespace credits::ledger_reading {
+namespace {
+
+// A charge's balance_tokens: whole tokens, negative while an overdraft is
+// outstanding (remaining minus overdraft), within 2^53 - 1 either way.
+std::optional<std::int64_t> balance_tokens(ObjectReader& r) {
+    const Json* value = r.get("balance_tokens", true);
+    if (value == nullptr) return std::nullopt;
+    if (value->is_number_integer() && !value->is_number_unsigned()) {
+        const auto raw = value->get<Json::number_integer_t>();
+        if (raw == 0) {
+            r.add_error(code::invalid_number, r.member_pointer("balance_tokens"), "\"balance_tokens\" is written -0; write 0 without a sign.");
+            return std::nullopt;
+        }
+        if (raw < -amount_tokens_max) {
+            r.add_error(code::amount_out_of_range, r.member_pointer("balance_tokens"),
+                        "\"balance_tokens\" is below -9007199254740991 (-(2^53 - 1)), the most the core accepts.");
+            return std::nullopt;
+        }
+        return raw;
+    }
+    return r.count("balance_tokens", true);  // 0 or more, or the reason it is not a count
+}
+
+}  // namespace
 
 void CheckpointReader::read_cancelled_tasks(ObjectReader& r) {
     each_item(r, "cancelled_tasks", [&](ObjectReader& item, const Json&) {
@@ -122,7 +146,7 @@ void CheckpointReader::read_completed_sessions(ObjectReader& r) {
         const auto miss = item.count("input_cache_miss_tokens", true);
         const auto charged = item.count("charged_tokens", true);
         const auto overdraft = item.count("overdraft_tokens", true);
-        const auto balance = item.count("balance_tokens", true);
+        const auto balance = balance_tokens(item);
         if (!projects || !key || !at || !event_id || !output || !miss || !charged || !overdraft || !balance) return;
         if (!dated(item, "completed_at", at->ns) || !claim_id(*event_id, item.member_pointer("event_id"))) return;
         if (!in_order(previous, *key, item.pointer(), "completed_sessions")) return;
