@@ -367,6 +367,9 @@ TEST_CASE("checkpoint: the checkpoint's instants, format and members are read st
     check_error(with(base(), "/checkpoint/open_sessions/0/days/0/tokens", 1.5), "invalid_number",
                 "/checkpoint/open_sessions/0/days/0/tokens", {});
     check_error(with(base(), "/checkpoint/at", "2026-10-01"), "invalid_instant", "/checkpoint/at", {});
+    // Counted in 32 bits in the WebAssembly module, with the tail's (at most 2,000,000).
+    check_error(with(base(), "/checkpoint/duplicates_ignored", 4294967295), "checkpoint_inconsistent", "/checkpoint/duplicates_ignored",
+                {"4294967295", "4292967295"});
     check_error(with(base(), "/checkpoint/grants/1/source", "referral"), "invalid_value", "/checkpoint/grants/1/source",
                 {"referral"});
     check_error(with(base(), "/checkpoint/grants/2/plan", "gold"), "unknown_plan", "/checkpoint/grants/2/plan", {"gold"});

@@ -29,23 +29,43 @@ std::optional<GrantSource> source_named(std::string_view name) {
 
 }  // namespace
 
-std::string tokens_text(Wide tokens) {
-    // Sums compared here stay far below 2^127; printed exactly in decimal.
-    if (tokens >= INT64_MIN && tokens <= INT64_MAX) return std::to_string(static_cast<std::int64_t>(tokens));
+namespace {
+
+// A sum in decimal (sums compared here stay far below 2^127).
+void append_decimal(std::string& out, Wide tokens) {
+    if (tokens >= INT64_MIN && tokens <= INT64_MAX) {
+        out += std::to_string(static_cast<std::int64_t>(tokens));
+        return;
+    }
     std::string digits;
     const bool negative = tokens < 0;
     for (Wide v = negative ? -tokens : tokens; v > 0; v /= 10)
         digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
-    return (negative ? "-" : "") + digits;
+    if (negative) out += '-';
+    out += digits;
+}
+
+}  // namespace
+
+CREDITS_COLD std::string sentence(std::initializer_list<Piece> pieces) {
+    std::string out;
+    for (const Piece& piece : pieces) {
+        switch (piece.kind_) {
+            case Piece::Kind::text: out += piece.text_; break;
+            case Piece::Kind::figure: append_decimal(out, piece.number_); break;
+            case Piece::Kind::instant: out += format_instant(static_cast<std::int64_t>(piece.number_)); break;
+            case Piece::Kind::quoted: out += excerpt(piece.text_); break;
+        }
+    }
+    return out;
 }
 
 bool CheckpointReader::dated(ObjectReader& r, std::string_view key, std::int64_t ns) {
     if (!instants_known_) return true;  // S or the opening did not read: reported already
     if (ns < *opened_at_ns_ || ns >= cp_.at_ns) {
-        inconsistent(r.member_pointer(key), "\"" + std::string(key) + "\" (" + format_instant(ns) +
-                                                ") must lie between the account's opening (" + format_instant(*opened_at_ns_) +
-                                                ") and the checkpoint's instant (" + format_instant(cp_.at_ns) +
-                                                "), which it does not include.");
+        inconsistent(r.member_pointer(key),
+                     sentence({"\"", key, "\" (", when(ns), ") must lie between the account's opening (", when(*opened_at_ns_),
+                               ") and the checkpoint's instant (", when(cp_.at_ns), "), which it does not include."}));
         return false;
     }
     return true;
@@ -57,8 +77,8 @@ bool CheckpointReader::claim_id(const std::string& id, const std::string& pointe
     const auto [first, inserted] =
         b_.checkpoint_ids_.try_emplace(0, kept, static_cast<std::uint32_t>(b_.checkpoint_id_pointers_.size()));
     if (!inserted) {
-        inconsistent(pointer, "The event id \"" + excerpt(id) + "\" appears twice in the checkpoint (also at " +
-                                  b_.checkpoint_id_pointers_[first] + "); each summarized event has its own id.");
+        inconsistent(pointer, sentence({"The event id \"", quote(id), "\" appears twice in the checkpoint (also at ",
+                                        b_.checkpoint_id_pointers_[first], "); each summarized event has its own id."}));
         return false;
     }
     b_.checkpoint_id_pointers_.push_back(pointer);
@@ -72,7 +92,7 @@ std::optional<std::pair<std::uint32_t, std::uint32_t>> CheckpointReader::project
     const std::uint32_t listed = b_.ledger_.find_project(*id);
     if (listed == no_index) {
         r.add_error(code::unknown_project, r.member_pointer("project_id"),
-                    "The project \"" + excerpt(*id) + "\" is not listed in \"projects\".");
+                    sentence({"The project \"", quote(*id), "\" is not listed in \"projects\"."}));
         return std::nullopt;
     }
     // Interned like an event's project, so the tail's tasks and sessions find
@@ -91,9 +111,9 @@ std::optional<CheckpointReader::Key> CheckpointReader::read_key(ObjectReader& r,
 bool CheckpointReader::in_order(const std::optional<Key>& previous, const Key& key, const std::string& where,
                                 std::string_view list) {
     if (!previous || *previous < key) return true;
-    inconsistent(where, std::string(key < *previous ? "This item comes out of order: " : "This item repeats the key before it: ") +
-                            "\"" + std::string(list) + "\" is sorted by project_id, task_id" +
-                            (list == "cancelled_tasks" ? "" : ", session_id") + " in byte order, each key once.");
+    inconsistent(where, sentence({key < *previous ? "This item comes out of order: " : "This item repeats the key before it: ",
+                                  "\"", list, "\" is sorted by project_id, task_id",
+                                  (list == "cancelled_tasks" ? "" : ", session_id"), " in byte order, each key once."}));
     return false;
 }
 
@@ -131,9 +151,9 @@ CREDITS_COLD void CheckpointReader::read(const Json& object) {
 
 void CheckpointReader::read_figures(ObjectReader& r) {
     if (const auto format = r.string("format", true, 64); format && *format != checkpoint_format) {
-        r.add_error(code::unsupported_format, "/checkpoint/format",
-                    "The checkpoint format \"" + excerpt(*format) + "\" is not supported; expected \"" +
-                        std::string(checkpoint_format) + "\".");
+        r.add_error(
+            code::unsupported_format, "/checkpoint/format",
+            sentence({"The checkpoint format \"", quote(*format), "\" is not supported; expected \"", checkpoint_format, "\"."}));
     }
     const std::optional<Instant> at = r.instant("at", true);
     const std::optional<Instant> opened_at = r.instant("opened_at", true);
@@ -146,12 +166,23 @@ void CheckpointReader::read_figures(ObjectReader& r) {
         if (opened_at->ns < at->ns) {
             instants_known_ = true;
         } else {
-            inconsistent("/checkpoint/opened_at", "The account's opening (" + format_instant(opened_at->ns) +
-                                                      ") must come before the checkpoint's instant (" + format_instant(at->ns) + ").");
+            inconsistent("/checkpoint/opened_at",
+                         sentence({"The account's opening (", when(opened_at->ns),
+                                   ") must come before the checkpoint's instant (", when(at->ns), ")."}));
         }
     }
     cp_.events = r.count("events", true).value_or(0);
-    b_.ledger_.duplicates_ignored += static_cast<std::size_t>(r.count("duplicates_ignored", true).value_or(0));
+    // Counted in a size_t, 32 bits in the WebAssembly module: with the tail's
+    // duplicates (at most events_max) the sum must fit there too.
+    const std::int64_t duplicates = r.count("duplicates_ignored", true).value_or(0);
+    const std::int64_t duplicates_max = std::int64_t{UINT32_MAX} - static_cast<std::int64_t>(b_.limits_.events_max);
+    if (duplicates > duplicates_max) {
+        inconsistent("/checkpoint/duplicates_ignored",
+                     sentence({"duplicates_ignored (", figure(duplicates), ") is more than the engine counts: at most ",
+                               figure(duplicates_max), "."}));
+    } else {
+        b_.ledger_.duplicates_ignored += static_cast<std::size_t>(duplicates);
+    }
     cp_.charged_tokens = r.count("charged_tokens", true).value_or(0);
     cp_.overdraft_tokens = r.count("overdraft_tokens", true).value_or(0);
 }
@@ -188,13 +219,15 @@ std::optional<GrantRecord> CheckpointReader::read_grant(ObjectReader& r, const J
         source = source_named(*source_text);
         if (!source)
             r.add_error(code::invalid_value, r.member_pointer("source"),
-                        "\"source\" must be \"signup\", \"promotion\", \"plan\" or \"purchase\"; found \"" + excerpt(*source_text) + "\".");
+                        sentence({"\"source\" must be \"signup\", \"promotion\", \"plan\" or \"purchase\"; found \"",
+                                  quote(*source_text), "\"."}));
     }
     if (!id || !source || !granted_at || !granted || !used || !expired || !remaining || expires_value == nullptr ||
         (expires_given && !expires_at))
         return std::nullopt;
     if (grant.plan && b_.catalog_.find_plan(*grant.plan) == nullptr) {
-        r.add_error(code::unknown_plan, r.member_pointer("plan"), "The plan \"" + excerpt(*grant.plan) + "\" is not in the catalog.");
+        r.add_error(code::unknown_plan, r.member_pointer("plan"),
+                    sentence({"The plan \"", quote(*grant.plan), "\" is not in the catalog."}));
         return std::nullopt;
     }
     grant.id = *id;
@@ -219,7 +252,7 @@ bool CheckpointReader::check_grant(ObjectReader& r, const GrantRecord& g, const 
     const std::string source(grant_source_name(g.source));
     const bool is_plan = g.source == GrantSource::plan;
     const auto misfit = [&](std::string_view key, std::string why) {
-        inconsistent(r.member_pointer(key), "A " + source + " grant " + why);
+        inconsistent(r.member_pointer(key), sentence({"A ", source, " grant ", why}));
         return false;
     };
     if (is_plan != g.plan.has_value()) return misfit("plan", is_plan ? "names its plan." : "has no plan.");
@@ -230,24 +263,24 @@ bool CheckpointReader::check_grant(ObjectReader& r, const GrantRecord& g, const 
     if (g.expires() && (g.source == GrantSource::signup || g.source == GrantSource::purchase))
         return misfit("expires_at", "never expires.");
     if (is_plan && g.expires_at_ns != *g.period_end_ns)
-        return misfit("expires_at", "expires at the end of its billing period (" + format_instant(*g.period_end_ns) + ").");
+        return misfit("expires_at", sentence({"expires at the end of its billing period (", when(*g.period_end_ns), ")."}));
     if (g.expires() && g.expires_at_ns <= g.granted_at_ns) return misfit("expires_at", "expires after it was granted.");
     if (is_plan && *g.period_end_ns <= *g.period_start_ns) return misfit("period_end", "has a period_end after its period_start.");
     if (!dated(r, "granted_at", g.granted_at_ns) || !claim_id(g.id, r.member_pointer("id"))) return false;
     if (instants_known_ && g.source == GrantSource::signup && g.granted_at_ns != *opened_at_ns_)
-        return misfit("granted_at", "is granted when the account opens (" + format_instant(*opened_at_ns_) + ").");
+        return misfit("granted_at", sentence({"is granted when the account opens (", when(*opened_at_ns_), ")."}));
     const Wide sum = Wide{o.used_tokens} + o.expired_tokens + o.remaining_tokens;
     if (sum != g.tokens)
-        return misfit("granted_tokens", "conserves its tokens: granted " + std::to_string(g.tokens) + " must equal used " +
-                                            std::to_string(o.used_tokens) + " + expired " + std::to_string(o.expired_tokens) +
-                                            " + remaining " + std::to_string(o.remaining_tokens) + " = " + tokens_text(sum) + ".");
+        return misfit("granted_tokens", sentence({"conserves its tokens: granted ", figure(g.tokens), " must equal used ",
+                                                  figure(o.used_tokens), " + expired ", figure(o.expired_tokens), " + remaining ",
+                                                  figure(o.remaining_tokens), " = ", figure(sum), "."}));
     if (g.expires_at_ns < cp_.at_ns && o.remaining_tokens != 0)
-        return misfit("remaining_tokens", "that expired at " + format_instant(g.expires_at_ns) +
-                                              ", before the checkpoint, has nothing remaining; found " +
-                                              std::to_string(o.remaining_tokens) + " tokens.");
+        return misfit("remaining_tokens", sentence({"that expired at ", when(g.expires_at_ns),
+                                                    ", before the checkpoint, has nothing remaining; found ",
+                                                    figure(o.remaining_tokens), " tokens."}));
     if (g.expires_at_ns >= cp_.at_ns && o.expired_tokens != 0)
-        return misfit("expired_tokens", "that has not expired by the checkpoint has expired nothing yet; found " +
-                                            std::to_string(o.expired_tokens) + " tokens.");
+        return misfit("expired_tokens", sentence({"that has not expired by the checkpoint has expired nothing yet; found ",
+                                                  figure(o.expired_tokens), " tokens."}));
     if (!grants_.empty()) {
         const GrantRecord& p = grants_.back();
         if (std::tie(p.granted_at_ns, p.id) >= std::tie(g.granted_at_ns, g.id)) {
@@ -269,12 +302,13 @@ void CheckpointReader::read_failed_billings(ObjectReader& r) {
         const auto end = item.instant("period_end", true);
         if (!id || !at || !plan || !start || !end) return;
         if (b_.catalog_.find_plan(*plan) == nullptr) {
-            item.add_error(code::unknown_plan, item.member_pointer("plan"), "The plan \"" + excerpt(*plan) + "\" is not in the catalog.");
+            item.add_error(code::unknown_plan, item.member_pointer("plan"),
+                           sentence({"The plan \"", quote(*plan), "\" is not in the catalog."}));
             return;
         }
         if (end->ns <= at->ns || end->ns <= start->ns) {
-            inconsistent(item.member_pointer("period_end"), "A failed billing's period_end (" + format_instant(end->ns) +
-                                                                ") must come after its at and its period_start.");
+            inconsistent(item.member_pointer("period_end"), sentence({"A failed billing's period_end (", when(end->ns),
+                                                                      ") must come after its at and its period_start."}));
             return;
         }
         if (!dated(item, "at", at->ns) || !claim_id(*id, item.member_pointer("id"))) return;
@@ -290,31 +324,33 @@ void CheckpointReader::read_failed_billings(ObjectReader& r) {
 void CheckpointReader::check_account() {
     const Wide charged = used_tokens_ + cp_.overdraft_tokens;
     if (charged != cp_.charged_tokens) {
-        inconsistent("/checkpoint/charged_tokens", "charged_tokens (" + std::to_string(cp_.charged_tokens) +
-                                                       ") must equal the grants' used tokens (" + tokens_text(used_tokens_) +
-                                                       ") + overdraft_tokens (" + std::to_string(cp_.overdraft_tokens) + ").");
+        inconsistent("/checkpoint/charged_tokens",
+                     sentence({"charged_tokens (", figure(cp_.charged_tokens), ") must equal the grants' used tokens (",
+                               figure(used_tokens_), ") + overdraft_tokens (", figure(cp_.overdraft_tokens), ")."}));
     }
     if (cp_.overdraft_tokens > 0 && remaining_tokens_ > 0) {
-        inconsistent("/checkpoint/overdraft_tokens", "An overdraft of " + std::to_string(cp_.overdraft_tokens) +
-                                                         " tokens is outstanding only while no grant has tokens remaining; the "
-                                                         "grants have " + tokens_text(remaining_tokens_) + " remaining.");
+        inconsistent("/checkpoint/overdraft_tokens",
+                     sentence({"An overdraft of ", figure(cp_.overdraft_tokens),
+                               " tokens is outstanding only while no grant has tokens remaining; the "
+                               "grants have ",
+                               figure(remaining_tokens_), " remaining."}));
     }
     if (completed_charged_tokens_ > cp_.charged_tokens) {
-        inconsistent("/checkpoint/completed_sessions", "The completed sessions charge " + tokens_text(completed_charged_tokens_) +
-                                                           " tokens, more than the checkpoint's charged_tokens (" +
-                                                           std::to_string(cp_.charged_tokens) + ").");
+        inconsistent("/checkpoint/completed_sessions",
+                     sentence({"The completed sessions charge ", figure(completed_charged_tokens_),
+                               " tokens, more than the checkpoint's charged_tokens (", figure(cp_.charged_tokens), ")."}));
     }
     for (const HistoryCharge& charge : cp_.charges) {
         if (charge.balance_tokens > granted_tokens_) {
-            inconsistent("/checkpoint/completed_sessions", "A completed session's balance_tokens (" + std::to_string(charge.balance_tokens) +
-                                                               ") is more than every grant of the checkpoint together (" +
-                                                               tokens_text(granted_tokens_) + ").");
+            inconsistent("/checkpoint/completed_sessions",
+                         sentence({"A completed session's balance_tokens (", figure(charge.balance_tokens),
+                                   ") is more than every grant of the checkpoint together (", figure(granted_tokens_), ")."}));
             break;
         }
     }
     if (static_cast<std::int64_t>(ids_claimed_) > cp_.events) {
-        inconsistent("/checkpoint/events", "The checkpoint summarizes " + std::to_string(cp_.events) +
-                                               " events but lists " + std::to_string(ids_claimed_) + " event ids.");
+        inconsistent("/checkpoint/events", sentence({"The checkpoint summarizes ", figure(cp_.events), " events but lists ",
+                                                     figure(ids_claimed_), " event ids."}));
     }
 }
 
@@ -324,7 +360,8 @@ CREDITS_COLD void LedgerBuilder::read_checkpoint(const Json& root) {
     if (object == nullptr) return;
     checkpoint_given_ = true;
     if (!object->is_object()) {
-        reader.add_error(code::wrong_type, "/checkpoint", "\"checkpoint\" must be an object, found " + describe_type(*object) + ".");
+        reader.add_error(code::wrong_type, "/checkpoint",
+                         sentence({"\"checkpoint\" must be an object, found ", describe_type(*object), "."}));
         return;
     }
     ledger_.checkpoint.emplace();
@@ -336,10 +373,11 @@ CREDITS_COLD void LedgerBuilder::read_checkpoint(const Json& root) {
 // second opening (the checkpoint's `opened_at` is the account's opening).
 CREDITS_COLD void LedgerBuilder::check_against_checkpoint() {
     if (!ledger_.checkpoint) return;  // not an object: reported, and nothing to check against
+    const std::string opened = checkpoint_opened_at_ns_ ? sentence({" at ", when(*checkpoint_opened_at_ns_)}) : std::string();
     for (const EventRef& opening : openings_) {
-        errors_.add(code::duplicate_account_opened, std::string(opening.event_id), event_pointer(opening.document_index) + "/type",
-                    "The account is opened once; the checkpoint already holds its opening" +
-                        (checkpoint_opened_at_ns_ ? " at " + format_instant(*checkpoint_opened_at_ns_) : std::string()) + ".");
+        errors_.add(code::duplicate_account_opened, std::string(opening.event_id),
+                    event_pointer(opening.document_index) + "/type",
+                    sentence({"The account is opened once; the checkpoint already holds its opening", opened, "."}));
     }
     if (checkpoint_opened_at_ns_) ledger_.opened_at_ns = *checkpoint_opened_at_ns_;
     const std::int64_t s_ns = ledger_.checkpoint->at_ns;
@@ -347,14 +385,14 @@ CREDITS_COLD void LedgerBuilder::check_against_checkpoint() {
     for (const auto& [at_ns, ref] : event_stamps_) {
         if (at_ns < s_ns) {
             errors_.add(code::before_checkpoint, std::string(ref.event_id), event_pointer(ref.document_index) + "/at",
-                        "This event is dated " + format_instant(at_ns) + ", before the checkpoint's instant " +
-                            format_instant(s_ns) + ": the checkpoint already sums up everything before it.");
+                        sentence({"This event is dated ", when(at_ns), ", before the checkpoint's instant ", when(s_ns),
+                                  ": the checkpoint already sums up everything before it."}));
         }
         if (!any_ids) continue;
         if (const std::uint32_t* held = checkpoint_ids_.find(0, ref.event_id)) {
             errors_.add(code::duplicate_id_conflict, std::string(ref.event_id), event_pointer(ref.document_index),
-                        "The event id \"" + excerpt(ref.event_id) + "\" is already used by an event the checkpoint holds (" +
-                            checkpoint_id_pointers_[*held] + ").");
+                        sentence({"The event id \"", quote(ref.event_id), "\" is already used by an event the checkpoint holds (",
+                                  checkpoint_id_pointers_[*held], ")."}));
         }
     }
 }

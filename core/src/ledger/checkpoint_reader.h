@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,8 +23,24 @@ namespace credits::ledger_reading {
 // most 2^53 - 1, so a sum of up to 2^64 of them fits.
 __extension__ using Wide = __int128;
 
-// A sum in decimal, for messages.
-std::string tokens_text(Wide tokens);
+// A piece of a message: text, a figure, an instant or a quoted input. The
+// messages are put together by one out-of-line function from a list of
+// pieces: chains of std::string temporaries, each with its unwinding code,
+// cost the WebAssembly module several KB for a few dozen messages.
+struct Piece {
+    enum class Kind : std::uint8_t { text, figure, instant, quoted };
+    Piece(const char* text) : text_(text) {}              // NOLINT: implicit, like a string
+    Piece(std::string_view text) : text_(text) {}         // NOLINT
+    Piece(const std::string& text) : text_(text) {}       // NOLINT
+    Piece(Kind kind, Wide number, std::string_view text = {}) : kind_(kind), text_(text), number_(number) {}
+    Kind kind_ = Kind::text;
+    std::string_view text_;
+    Wide number_ = 0;
+};
+inline Piece figure(Wide tokens) { return Piece(Piece::Kind::figure, tokens); }
+inline Piece when(std::int64_t ns) { return Piece(Piece::Kind::instant, ns); }
+inline Piece quote(std::string_view input) { return Piece(Piece::Kind::quoted, 0, input); }
+std::string sentence(std::initializer_list<Piece> pieces);
 
 // The reading of one checkpoint member, with the builder's state it fills.
 class CheckpointReader {

@@ -50,17 +50,18 @@ void CheckpointReader::read_open_sessions(ObjectReader& r) {
             return;
         open_keys_.push_back(*key);
         if (std::binary_search(cancelled_keys_.begin(), cancelled_keys_.end(), Key{key->project_id, key->task_id, ""})) {
-            inconsistent(item.member_pointer("task_id"), "The session \"" + excerpt(key->session_id) + "\" cannot be open: its task \"" +
-                                                             excerpt(key->task_id) + "\" is in \"cancelled_tasks\".");
+            inconsistent(item.member_pointer("task_id"),
+                         sentence({"The session \"", quote(key->session_id), "\" cannot be open: its task \"",
+                                   quote(key->task_id), "\" is in \"cancelled_tasks\"."}));
             return;
         }
         const std::uint32_t session = b_.intern_session(b_.intern_task(projects->first, key->task_id), key->session_id);
         Wide day_tokens = 0;
         if (!read_days(item, projects->second, session, day_tokens)) return;
         if (day_tokens != Wide{*output} + *miss) {
-            inconsistent(item.member_pointer("days"), "The session's output_tokens + input_cache_miss_tokens (" +
-                                                          tokens_text(Wide{*output} + *miss) + ") must equal its days' tokens (" +
-                                                          tokens_text(day_tokens) + ").");
+            inconsistent(item.member_pointer("days"),
+                         sentence({"The session's output_tokens + input_cache_miss_tokens (", figure(Wide{*output} + *miss),
+                                   ") must equal its days' tokens (", figure(day_tokens), ")."}));
             return;
         }
         Session& s = b_.ledger_.sessions[session];
@@ -127,30 +128,33 @@ void CheckpointReader::read_completed_sessions(ObjectReader& r) {
         if (!in_order(previous, *key, item.pointer(), "completed_sessions")) return;
         previous = *key;
         if (std::binary_search(open_keys_.begin(), open_keys_.end(), *key)) {
-            inconsistent(item.pointer(), "The session \"" + excerpt(key->session_id) + "\" is listed as open and as completed.");
+            inconsistent(item.pointer(),
+                         sentence({"The session \"", quote(key->session_id), "\" is listed as open and as completed."}));
             return;
         }
         const Key task_key{key->project_id, key->task_id, ""};
         if (const auto it = std::lower_bound(cancelled_keys_.begin(), cancelled_keys_.end(), task_key);
             it != cancelled_keys_.end() && !(task_key < *it) &&
             at->ns > cancelled_at_ns_[static_cast<std::size_t>(it - cancelled_keys_.begin())]) {
-            inconsistent(item.member_pointer("completed_at"), "The session \"" + excerpt(key->session_id) +
-                                                                  "\" cannot complete after its task was cancelled at " +
-                                                                  format_instant(cancelled_at_ns_[static_cast<std::size_t>(it - cancelled_keys_.begin())]) + ".");
+            inconsistent(
+                item.member_pointer("completed_at"),
+                sentence({"The session \"", quote(key->session_id), "\" cannot complete after its task was cancelled at ",
+                          when(cancelled_at_ns_[static_cast<std::size_t>(it - cancelled_keys_.begin())]), "."}));
             return;
         }
         if (Wide{*output} + *miss != *charged) {
-            inconsistent(item.member_pointer("charged_tokens"), "A completion charges output_tokens + input_cache_miss_tokens (" +
-                                                                    tokens_text(Wide{*output} + *miss) + "); found " + std::to_string(*charged) + ".");
+            inconsistent(item.member_pointer("charged_tokens"),
+                         sentence({"A completion charges output_tokens + input_cache_miss_tokens (",
+                                   figure(Wide{*output} + *miss), "); found ", figure(*charged), "."}));
             return;
         }
         const auto allocations_begin = static_cast<std::uint32_t>(cp_.allocations.size());
         Wide allocated = 0;
         if (!read_allocations(item, at->ns, allocated)) return;
         if (allocated + *overdraft != *charged) {
-            inconsistent(item.member_pointer("allocations"), "The charge of " + std::to_string(*charged) +
-                                                                 " tokens must equal its allocations (" + tokens_text(allocated) +
-                                                                 ") + overdraft_tokens (" + std::to_string(*overdraft) + ").");
+            inconsistent(item.member_pointer("allocations"),
+                         sentence({"The charge of ", figure(*charged), " tokens must equal its allocations (", figure(allocated),
+                                   ") + overdraft_tokens (", figure(*overdraft), ")."}));
             cp_.allocations.resize(allocations_begin);
             return;
         }
@@ -182,8 +186,9 @@ bool CheckpointReader::read_allocations(ObjectReader& r, std::int64_t completed_
         }
         const std::uint32_t* position = grant_positions_.find(0, *grant_id);
         if (position == nullptr || grants_[*position].granted_at_ns > completed_at_ns) {
-            inconsistent(item.member_pointer("grant_id"), "The allocation names \"" + excerpt(*grant_id) + "\", which is not a grant of "
-                                                          "the checkpoint made at or before the completion.");
+            inconsistent(item.member_pointer("grant_id"), sentence({"The allocation names \"", quote(*grant_id),
+                                                                    "\", which is not a grant of "
+                                                                    "the checkpoint made at or before the completion."}));
             ok = false;
             return;
         }
@@ -205,9 +210,9 @@ void CheckpointReader::read_recent_completions(ObjectReader& r) {
         const auto hits = item.count("input_cache_hit_tokens", true);
         if (!at || !output || !miss || !hits || !dated(item, "at", at->ns)) return;
         if (instants_known_ && at->ns <= cp_.at_ns - forecast_window_ns) {
-            inconsistent(item.member_pointer("at"), "A recent completion lies in the 30 days before the checkpoint, after " +
-                                                        format_instant(cp_.at_ns - forecast_window_ns) + "; found " +
-                                                        format_instant(at->ns) + ".");
+            inconsistent(item.member_pointer("at"),
+                         sentence({"A recent completion lies in the 30 days before the checkpoint, after ",
+                                   when(cp_.at_ns - forecast_window_ns), "; found ", when(at->ns), "."}));
             return;
         }
         if (!cp_.completions.empty() && cp_.completions.back().at_ns >= at->ns) {
@@ -222,9 +227,9 @@ void CheckpointReader::read_recent_completions(ObjectReader& r) {
     // is on a day of usage, checked with the rows): so what the forecast sums
     // stays within the document's amount sum.
     if (charged > cp_.charged_tokens) {
-        inconsistent("/checkpoint/recent_completions", "The recent completions charge " + tokens_text(charged) +
-                                                           " tokens, more than the checkpoint's charged_tokens (" +
-                                                           std::to_string(cp_.charged_tokens) + ").");
+        inconsistent("/checkpoint/recent_completions",
+                     sentence({"The recent completions charge ", figure(charged),
+                               " tokens, more than the checkpoint's charged_tokens (", figure(cp_.charged_tokens), ")."}));
     }
     session_hit_tokens_ += hit;
 }
@@ -257,8 +262,9 @@ void CheckpointReader::read_usage(ObjectReader& r) {
         // Rows are sorted by at, so a second row of a (day, project) follows
         // the project's latest row: compare with that one.
         if (last_day[projects->second] == day) {
-            inconsistent(item.pointer(), "\"usage\" holds one row per day (in the account's offset) and project; the day " +
-                                             format_day(day) + " of \"" + excerpt(project_id) + "\" is listed twice.");
+            inconsistent(item.pointer(),
+                         sentence({"\"usage\" holds one row per day (in the account's offset) and project; the day ",
+                                   format_day(day), " of \"", quote(project_id), "\" is listed twice."}));
             return;
         }
         last_day[projects->second] = day;
@@ -275,14 +281,14 @@ void CheckpointReader::read_usage(ObjectReader& r) {
         cp_.usage.push_back(row);
     });
     if (charged != cp_.charged_tokens) {
-        inconsistent("/checkpoint/charged_tokens", "charged_tokens (" + std::to_string(cp_.charged_tokens) +
-                                                       ") must equal the usage rows' charged tokens (" + tokens_text(charged) +
-                                                       "): every charged token is on a day.");
+        inconsistent("/checkpoint/charged_tokens",
+                     sentence({"charged_tokens (", figure(cp_.charged_tokens), ") must equal the usage rows' charged tokens (",
+                               figure(charged), "): every charged token is on a day."}));
     }
     if (session_hit_tokens_ > cache_hit) {
-        inconsistent("/checkpoint/usage", "The open sessions and recent completions hold " + tokens_text(session_hit_tokens_) +
-                                              " cache-hit tokens, more than the usage rows' cache_hit_tokens (" +
-                                              tokens_text(cache_hit) + ").");
+        inconsistent("/checkpoint/usage",
+                     sentence({"The open sessions and recent completions hold ", figure(session_hit_tokens_),
+                               " cache-hit tokens, more than the usage rows' cache_hit_tokens (", figure(cache_hit), ")."}));
     }
 }
 

@@ -64,6 +64,32 @@ struct ChargeView {
 
 std::int64_t min_ns(std::int64_t a, std::int64_t b) { return a < b ? a : b; }
 
+// The account just before S: the burn-down of every action dated before S. At
+// a checkpointed ledger's own S that is its checkpoint as read (the burn-down
+// answers no instant before it, and no event of the ledger is dated there).
+BurnDownState state_before(const Ledger& ledger, std::int64_t at_ns) {
+    if (!ledger.checkpoint || ledger.checkpoint->at_ns < at_ns) return burn_down(ledger, at_ns - 1);
+    const Checkpoint& checkpoint = *ledger.checkpoint;
+    assert(checkpoint.at_ns == at_ns && checkpoint.grants.size() <= ledger.grants.size());
+    BurnDownState state;
+    state.at_ns = at_ns - 1;
+    state.grants.resize(ledger.grants.size());
+    state.charge_entry_by_session.assign(ledger.sessions.size(), no_index);
+    state.overdraft_tokens = checkpoint.overdraft_tokens;
+    state.lifetime_charged_tokens = checkpoint.charged_tokens;
+    for (std::size_t g = 0; g < checkpoint.grants.size(); ++g) {
+        GrantState& grant = state.grants[g];
+        grant.granted = true;
+        grant.active = ledger.grants[g].expires_at_ns >= at_ns;  // an expiry at S comes after
+        grant.used_tokens = checkpoint.grants[g].used_tokens;
+        grant.expired_tokens = checkpoint.grants[g].expired_tokens;
+        grant.remaining_tokens = checkpoint.grants[g].remaining_tokens;
+        state.remaining_tokens += grant.remaining_tokens;
+    }
+    assert(conserves(ledger, state));
+    return state;
+}
+
 // What the history before S leaves: the burn-down just before S, and the usage
 // summed per day from the records before S merged with the ledger's own
 // checkpoint rows (a re-checkpoint carries them forward unchanged, so its
@@ -71,7 +97,7 @@ std::int64_t min_ns(std::int64_t a, std::int64_t b) { return a < b ? a : b; }
 class Summary {
 public:
     Summary(const Ledger& ledger, std::int64_t at_ns)
-        : ledger_(ledger), at_ns_(at_ns), state_(burn_down(ledger, at_ns - 1)) {
+        : ledger_(ledger), at_ns_(at_ns), state_(state_before(ledger, at_ns)) {
         const std::size_t sessions = ledger.sessions.size();
         status_.reserve(sessions);
         for (const Session& s : ledger.sessions) status_.push_back(session_status(ledger, s, at_ns - 1));
