@@ -52,6 +52,7 @@ void IndexMap::reserve(std::size_t entries) {
     while (size < entries * 2) size *= 2;
     if (size > slots_.size()) grow(size);
     entries_.reserve(entries);
+    last_ = nullptr;  // entries_ may have moved (append reserves a table it has searched)
 }
 
 void IndexMap::grow(std::size_t size) {
