@@ -13,6 +13,11 @@ function ledgerOf(handle) {
   return ledger;
 }
 
+function summaryOf(ledger) {
+  return { accountId: ledger.accountId, utcOffset: ledger.utcOffset, openedAt: ledger.openedAt,
+    lastEventAt: ledger.lastEventAt, eventCount: ledger.eventCount, projects: ledger.projects };
+}
+
 const operations = {
   async init(options) {
     engine = await createCreditEngine(options ?? {});
@@ -22,9 +27,15 @@ const operations = {
     const ledger = engine.load(document);
     const handle = nextHandle++;
     ledgers.set(handle, ledger);
-    return { handle, accountId: ledger.accountId, utcOffset: ledger.utcOffset, openedAt: ledger.openedAt,
-      lastEventAt: ledger.lastEventAt, eventCount: ledger.eventCount, projects: ledger.projects };
+    return { handle, ...summaryOf(ledger) };
   },
+  // The page's copy of the summary changes with the ledger: it is sent back with the result.
+  append(handle, fragment) {
+    const ledger = ledgerOf(handle);
+    const result = ledger.append(fragment);
+    return { result, summary: summaryOf(ledger) };
+  },
+  checkpoint(handle, query) { return ledgerOf(handle).checkpoint(query); },
   report(handle, query) { return ledgerOf(handle).report(query); },
   entries(handle, query) { return ledgerOf(handle).entries(query); },
   project(handle, projectId, query) { return ledgerOf(handle).project(projectId, query); },

@@ -1,7 +1,7 @@
 // Types for the worker client: the same answers as credits.d.ts, as promises,
 // computed in a Web Worker so large ledgers never block the page.
 import type {
-  AccountReport, AccountSummaryReport, Catalog, CreditEngineOptions, EntriesPage, EntriesQuery, ForecastReport,
+  AccountReport, AccountSummaryReport, AppendResult, Catalog, CreditEngineOptions, EntriesPage, EntriesQuery, ForecastReport,
   ProjectReport, QuoteInput, QuoteReport, ReportQuery,
 } from './credits.js';
 
@@ -17,6 +17,10 @@ export interface RemoteLedger {
   entries(query: EntriesQuery): Promise<EntriesPage>;
   project(projectId: string, query: ReportQuery): Promise<ProjectReport>;
   forecast(query: { at: string | Date }): Promise<ForecastReport>;
+  /** Ledger.append in the worker; the summary fields above follow the ledger once it resolves. */
+  append(fragment: string | object): Promise<AppendResult>;
+  /** Ledger.checkpoint in the worker: the checkpointed document's text. */
+  checkpoint(query: { at: string | Date }): Promise<string>;
   delete(): Promise<void>;
 }
 

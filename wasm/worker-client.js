@@ -35,14 +35,21 @@ export async function createCreditWorker(options = {}) {
       const transfer = document instanceof ArrayBuffer ? [document] : [];
       const info = await call('load', [document], transfer);
       const { handle, ...summary } = info;
-      return {
+      const remote = {
         ...summary,
+        async append(fragment) {
+          const { result, summary: after } = await call('append', [handle, fragment]);
+          Object.assign(remote, after);  // eventCount, lastEventAt, projects follow the ledger
+          return result;
+        },
+        checkpoint: (query) => call('checkpoint', [handle, query]),
         report: (query) => call('report', [handle, query]),
         entries: (query) => call('entries', [handle, query]),
         project: (projectId, query) => call('project', [handle, projectId, query]),
         forecast: (query) => call('forecast', [handle, query]),
         delete: () => call('delete', [handle]),
       };
+      return remote;
     },
     quote: (input) => call('quote', [input]),
     tokensToCredits: (tokens) => call('tokensToCredits', [tokens]),

@@ -28,7 +28,7 @@ test('under a strict CSP, Chromium computes every vector byte for byte like the 
     await page.waitForFunction(() => window.__done, null, { timeout: 60_000 });
     const done = await page.evaluate(() => window.__done);
     assert.equal(done.error, undefined, done.error);
-    const { results, workerReport, workerError, violations } = done.value;
+    const { results, workerReport, workerAppend, workerError, violations } = done.value;
     assert.deepEqual(violations, []);
     assert.deepEqual(consoleErrors, []);
     assert.deepEqual(foreignRequests, []);
@@ -41,6 +41,12 @@ test('under a strict CSP, Chromium computes every vector byte for byte like the 
     }
     assert.deepEqual(workerReport, JSON.parse(expected.get('demo-report-2026-12-01').expected));
     assert.deepEqual(workerError, { isCreditError: true, code: 'wrong_type' });
+    // The worker's checkpoint reports the demo's balance; an appended 100-credit purchase adds
+    // 1,000,000 tokens and one event to what the page holds.
+    assert.equal(workerAppend.checkpointBalance, workerReport.balance_tokens);
+    assert.deepEqual(workerAppend.appended, { accepted: 1, duplicates_ignored: 0 });
+    assert.equal(workerAppend.eventsAfter, workerAppend.eventsBefore + 1);
+    assert.equal(workerAppend.balanceAfter, workerReport.balance_tokens + 1000000);
   } finally {
     await browser.close();
     server.close();

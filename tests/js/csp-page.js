@@ -32,6 +32,17 @@ async function run() {
   const worker = await createCreditWorker();
   const remote = await worker.load(documents['web/public/demo/ledger.json']);
   const workerReport = await remote.report({ at: '2026-12-01T00:00:00Z' });
+  // append and checkpoint in the worker: a checkpoint of the demo reports what the demo does,
+  // and an appended purchase moves the balance and the summary the page holds.
+  const checkpointed = await worker.load(await remote.checkpoint({ at: '2026-11-01T00:00:00Z' }));
+  const checkpointReport = await checkpointed.report({ at: '2026-12-01T00:00:00Z', entries: false });
+  const eventsBefore = checkpointed.eventCount;
+  const appended = await checkpointed.append({ format: 'easycoda.ledger/1', account: { id: remote.accountId },
+    events: [{ id: 'worker-buy', type: 'credits_purchased', at: '2026-11-30T00:00:00Z', credits: 100 }] });
+  const afterAppend = await checkpointed.report({ at: '2026-12-01T00:00:00Z', entries: false });
+  const workerAppend = { appended, eventsBefore, eventsAfter: checkpointed.eventCount,
+    checkpointBalance: checkpointReport.balance_tokens, balanceAfter: afterAppend.balance_tokens };
+  await checkpointed.delete();
   await remote.delete();
   let workerError = null;
   try {
@@ -40,7 +51,7 @@ async function run() {
     workerError = { isCreditError: error instanceof CreditDocumentError, code: error.errors?.[0]?.code };
   }
   worker.terminate();
-  return { results, workerReport, workerError, violations, startup_ms };
+  return { results, workerReport, workerAppend, workerError, violations, startup_ms };
 }
 
 run().then(
