@@ -55,7 +55,8 @@ struct BurnDownState {
 
 // The account's grants, charges and entries at `at_ns`: every action of the
 // ledger dated at or before it, applied in order -- from the checkpoint's
-// state when the ledger has one (then at_ns >= its instant, checked by the query).
+// state when the ledger has one (then at_ns >= its instant - 1: a question is
+// asked at S or later, checked by the query; S - 1 is the state just before S).
 BurnDownState burn_down(const Ledger& ledger, std::int64_t at_ns);
 
 // Checks conservation (spec §14) on a state; used by tests and debug asserts.

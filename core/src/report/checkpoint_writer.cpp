@@ -25,11 +25,7 @@ namespace {
 struct UsageRow {
     std::int64_t at_ns = instant_never_ns;  // the earliest record it sums
     std::uint32_t project = 0;
-    std::int64_t charged_tokens = 0;
-    std::int64_t cache_hit_tokens = 0;
-    std::int64_t summarization_tokens = 0;
-    std::int64_t other_service_tokens = 0;
-    std::int64_t cancelled_tokens = 0;
+    Figures figures;                         // never pending: settled before S
 };
 
 struct OpenDay {
@@ -46,13 +42,6 @@ struct OpenSession {
     std::map<std::int64_t, OpenDay> days;  // by local day
 };
 
-// A completion of (S - 30 days, S), summed per instant.
-struct Completion {
-    std::int64_t output_tokens = 0;
-    std::int64_t input_cache_miss_tokens = 0;
-    std::int64_t input_cache_hit_tokens = 0;
-};
-
 // The charge entry of a completed session, from the burn-down or carried from
 // the ledger's own checkpoint.
 struct ChargeView {
@@ -62,34 +51,6 @@ struct ChargeView {
     std::vector<std::pair<std::uint32_t, std::int64_t>> allocations;  // grant index, tokens
 };
 
-std::int64_t min_ns(std::int64_t a, std::int64_t b) { return a < b ? a : b; }
-
-// The account just before S: the burn-down of every action dated before S. At
-// a checkpointed ledger's own S that is its checkpoint as read (the burn-down
-// answers no instant before it, and no event of the ledger is dated there).
-BurnDownState state_before(const Ledger& ledger, std::int64_t at_ns) {
-    if (!ledger.checkpoint || ledger.checkpoint->at_ns < at_ns) return burn_down(ledger, at_ns - 1);
-    const Checkpoint& checkpoint = *ledger.checkpoint;
-    assert(checkpoint.at_ns == at_ns && checkpoint.grants.size() <= ledger.grants.size());
-    BurnDownState state;
-    state.at_ns = at_ns - 1;
-    state.grants.resize(ledger.grants.size());
-    state.charge_entry_by_session.assign(ledger.sessions.size(), no_index);
-    state.overdraft_tokens = checkpoint.overdraft_tokens;
-    state.lifetime_charged_tokens = checkpoint.charged_tokens;
-    for (std::size_t g = 0; g < checkpoint.grants.size(); ++g) {
-        GrantState& grant = state.grants[g];
-        grant.granted = true;
-        grant.active = ledger.grants[g].expires_at_ns >= at_ns;  // an expiry at S comes after
-        grant.used_tokens = checkpoint.grants[g].used_tokens;
-        grant.expired_tokens = checkpoint.grants[g].expired_tokens;
-        grant.remaining_tokens = checkpoint.grants[g].remaining_tokens;
-        state.remaining_tokens += grant.remaining_tokens;
-    }
-    assert(conserves(ledger, state));
-    return state;
-}
-
 // What the history before S leaves: the burn-down just before S, and the usage
 // summed per day from the records before S merged with the ledger's own
 // checkpoint rows (a re-checkpoint carries them forward unchanged, so its
@@ -97,7 +58,7 @@ BurnDownState state_before(const Ledger& ledger, std::int64_t at_ns) {
 class Summary {
 public:
     Summary(const Ledger& ledger, std::int64_t at_ns)
-        : ledger_(ledger), at_ns_(at_ns), state_(state_before(ledger, at_ns)) {
+        : ledger_(ledger), at_ns_(at_ns), state_(burn_down(ledger, at_ns - 1)) {  // every action dated before S
         const std::size_t sessions = ledger.sessions.size();
         status_.reserve(sessions);
         for (const Session& s : ledger.sessions) status_.push_back(session_status(ledger, s, at_ns - 1));
@@ -114,14 +75,14 @@ private:
     UsageRow& row(std::int64_t at_ns, std::uint32_t project) {
         UsageRow& r = rows_[{local_day(at_ns, ledger_.utc_offset_minutes), project}];
         r.project = project;
-        r.at_ns = min_ns(r.at_ns, at_ns);
+        r.at_ns = std::min(r.at_ns, at_ns);
         return r;
     }
     void add_open_day(std::uint32_t session, std::int64_t at_ns, std::int64_t tokens) {
         OpenSession& open = open_[session];
         open.open = true;
         OpenDay& day = open.days[local_day(at_ns, ledger_.utc_offset_minutes)];
-        day.at_ns = min_ns(day.at_ns, at_ns);
+        day.at_ns = std::min(day.at_ns, at_ns);
         day.tokens += tokens;
     }
 
@@ -149,22 +110,15 @@ private:
 void Summary::carry_history(const Checkpoint& checkpoint) {
     assert(checkpoint.at_ns <= at_ns_);
     for (const HistoryUsage& h : checkpoint.usage) {
-        if (h.session == no_index) {
-            UsageRow& r = row(h.at_ns, h.project);
-            r.charged_tokens += h.charged_tokens;
-            r.cache_hit_tokens += h.cache_hit_tokens;
-            r.summarization_tokens += h.summarization_tokens;
-            r.other_service_tokens += h.other_service_tokens;
-            r.cancelled_tokens += h.cancelled_tokens;
+        // A day of a session open at the old checkpoint stays open while the
+        // session is; every other row settles as the reports classify it.
+        if (h.session != no_index && status_[h.session] == SessionStatus::in_progress) {
+            add_open_day(h.session, h.at_ns, h.open_tokens);
             continue;
         }
-        // A session open at the old checkpoint: its day is still open, or
-        // settles now as classify() would settle its records.
-        switch (status_[h.session]) {
-            case SessionStatus::in_progress: add_open_day(h.session, h.at_ns, h.open_tokens); break;
-            case SessionStatus::completed: row(h.at_ns, h.project).charged_tokens += h.open_tokens; break;
-            case SessionStatus::cancelled: row(h.at_ns, h.project).cancelled_tokens += h.open_tokens; break;
-        }
+        const Figures f = classify(ledger_, h, at_ns_ - 1);
+        assert(f.pending_tokens == 0);
+        row(h.at_ns, h.project).figures += f;
     }
     for (std::size_t s = 0; s < ledger_.sessions.size(); ++s) {
         const Session& session = ledger_.sessions[s];
@@ -189,7 +143,7 @@ void Summary::add_records() {
         if (agent_chat && status_[r.session] == SessionStatus::in_progress) {
             // Its cache hits are settled (never charged); output + cache-miss
             // wait for the session's outcome, on the session's own day.
-            row(r.at_ns, r.project).cache_hit_tokens += r.input_cache_hit_tokens;
+            row(r.at_ns, r.project).figures.cache_hit_tokens += r.input_cache_hit_tokens;
             OpenSession& open = open_[r.session];
             open.output_tokens += r.output_tokens;
             open.input_cache_miss_tokens += r.input_cache_miss_tokens;
@@ -199,12 +153,7 @@ void Summary::add_records() {
         }
         const Figures f = classify(ledger_, r, at_ns_ - 1);
         assert(f.pending_tokens == 0);  // settled: not an open session's agent_chat
-        UsageRow& u = row(r.at_ns, r.project);
-        u.charged_tokens += f.charged_tokens;
-        u.cache_hit_tokens += f.cache_hit_tokens;
-        u.summarization_tokens += f.summarization_tokens;
-        u.other_service_tokens += f.other_service_tokens;
-        u.cancelled_tokens += f.cancelled_tokens;
+        row(r.at_ns, r.project).figures += f;
     }
 }
 
@@ -338,11 +287,11 @@ void Summary::write_recent_completions(JsonWriter& w) const {
     // The forecast's window at any T >= S reaches back to (T - 30 days): what
     // completed in (S - 30 days, S) is still in it for a while.
     const std::int64_t after_ns = at_ns_ - forecast_window_ns;
-    std::map<std::int64_t, Completion> by_instant;
+    std::map<std::int64_t, HistoryCompletion> by_instant;
     if (ledger_.checkpoint) {
         for (const HistoryCompletion& c : ledger_.checkpoint->completions) {
             if (c.at_ns <= after_ns) continue;
-            Completion& sum = by_instant[c.at_ns];
+            HistoryCompletion& sum = by_instant[c.at_ns];
             sum.output_tokens += c.output_tokens;
             sum.input_cache_miss_tokens += c.input_cache_miss_tokens;
             sum.input_cache_hit_tokens += c.input_cache_hit_tokens;
@@ -351,7 +300,7 @@ void Summary::write_recent_completions(JsonWriter& w) const {
     for (const LedgerEntry& e : state_.entries) {
         if (e.kind != EntryKind::charge || e.at_ns <= after_ns) continue;
         const Session& session = ledger_.sessions[e.index];
-        Completion& sum = by_instant[e.at_ns];
+        HistoryCompletion& sum = by_instant[e.at_ns];
         sum.output_tokens += session.output_tokens;
         sum.input_cache_miss_tokens += session.input_cache_miss_tokens;
         sum.input_cache_hit_tokens += hits_[e.index];
@@ -376,9 +325,10 @@ void Summary::write_usage(JsonWriter& w) const {
     w.key("usage").begin_array();
     for (const UsageRow* r : rows) {
         w.begin_object().instant("at", r->at_ns).member("project_id", ledger_.projects[r->project].id);
-        w.member("charged_tokens", r->charged_tokens).member("cache_hit_tokens", r->cache_hit_tokens);
-        w.member("summarization_tokens", r->summarization_tokens).member("other_service_tokens", r->other_service_tokens);
-        w.member("cancelled_tokens", r->cancelled_tokens).end_object();
+        const Figures& f = r->figures;
+        w.member("charged_tokens", f.charged_tokens).member("cache_hit_tokens", f.cache_hit_tokens);
+        w.member("summarization_tokens", f.summarization_tokens).member("other_service_tokens", f.other_service_tokens);
+        w.member("cancelled_tokens", f.cancelled_tokens).end_object();
     }
     w.end_array();
 }

@@ -44,7 +44,9 @@ private:
     // stand for the history it summarizes: each grant's remaining tokens, then
     // the overdraft (never both: §7 repays an overdraft before a grant is spendable).
     void open_from(const Checkpoint& checkpoint) {
-        assert(checkpoint.at_ns <= state_.at_ns);
+        // At S - 1 no action applies yet (none is dated before S): the state just before S,
+        // which is what a checkpoint of this ledger at its own S starts from.
+        assert(checkpoint.at_ns - 1 <= state_.at_ns);
         assert(checkpoint.grants.size() <= ledger_.grants.size());
         state_.overdraft_tokens = checkpoint.overdraft_tokens;
         state_.lifetime_charged_tokens = checkpoint.charged_tokens;
