@@ -3,15 +3,20 @@
 import { html, type TemplateResult } from 'lit';
 import type { AccountReport, ChargeEntry, Grant, LedgerEntry } from './credits';
 import {
-  formatCredits, formatDate, formatMonth, formatMonthYear, formatShortDate, formatTokens, SOURCE_LABELS,
+  formatCredits, formatCreditsFixed, formatDate, formatMonth, formatMonthYear, formatShortDate, formatTokens, groupDecimals,
+  SOURCE_LABELS,
 } from './format';
 
-/** An amount in credits, with its tokens on hover and in a data attribute for tests. */
-export function amount(tokens: number, credits: string, unit = false): TemplateResult {
+/**
+ * An amount in credits, with its tokens on hover and in a data attribute for tests. `decimals`
+ * (from groupDecimals) shows it with as many decimals as the other amounts of its group.
+ */
+export function amount(tokens: number, credits: string, unit = false, decimals?: number): TemplateResult {
   // Digits a column needs to line up on the decimal point (drawn invisibly by CSS, never as text).
-  const shown = Math.max(2, (credits.split('.')[1] ?? '').replace(/0+$/, '').length);
-  return html`<span class="amount" data-tokens=${String(tokens)} data-pad=${'0'.repeat(4 - shown)}
-    title=${`${formatTokens(tokens)} tokens`}>${formatCredits(credits)}${unit ? ' credits' : ''}</span>`;
+  const shown = decimals ?? groupDecimals([credits]);
+  const text = decimals === undefined ? formatCredits(credits) : formatCreditsFixed(credits, decimals);
+  return html`<span class="amount" data-tokens=${String(tokens)} data-pad=${'0'.repeat(Math.max(0, 4 - shown))}
+    title=${`${formatTokens(tokens)} tokens`}>${text}${unit ? ' credits' : ''}</span>`;
 }
 
 export interface GrantIndex {

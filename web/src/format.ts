@@ -1,7 +1,7 @@
 // Display formatting. Credit amounts come from the reports as exact decimal strings
 // ("1234.5678"); Intl.NumberFormat.format accepts such a string as an exact decimal (no binary
 // floating point on the way), so what is shown is exactly what the report says.
-import type { GrantSource } from './credits';
+import type { Figures, GrantSource } from './credits';
 
 export const locale: string = (typeof navigator !== 'undefined' && navigator.language) || 'en-US';
 
@@ -15,6 +15,29 @@ type IntlDecimal = Parameters<Intl.NumberFormat['format']>[0];
 /** "1234.5000" → "1,234.50" (en-US); never rounds: at most four decimals exist. */
 export function formatCredits(credits: string): string {
   return creditsFormat.format(credits as unknown as IntlDecimal);
+}
+
+const creditsFixedFormats = new Map<number, Intl.NumberFormat>();
+
+/**
+ * The number of decimals that shows every amount of a group exactly: the most any of them needs
+ * once trailing zeros are trimmed, and at least two. Amounts shown side by side (the tiles of a
+ * card) then read evenly without rounding any of them: the report's strings have at most four.
+ */
+export function groupDecimals(credits: readonly string[]): number {
+  let decimals = 2;
+  for (const c of credits) decimals = Math.max(decimals, (c.split('.')[1] ?? '').replace(/0+$/, '').length);
+  return decimals;
+}
+
+/** "75.71" at 4 decimals → "75.7100": padded with zeros only, never rounded (at most four exist). */
+export function formatCreditsFixed(credits: string, decimals: number): string {
+  let format = creditsFixedFormats.get(decimals);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, { minimumFractionDigits: decimals, maximumFractionDigits: Math.max(decimals, 4) });
+    creditsFixedFormats.set(decimals, format);
+  }
+  return format.format(credits as unknown as IntlDecimal);
 }
 
 const creditsCompactFormat = new Intl.NumberFormat(locale, { minimumFractionDigits: 0, maximumFractionDigits: 4 });
@@ -134,4 +157,9 @@ export const FREE_CATEGORIES = Object.keys(FREE_LABELS) as FreeCategory[];
 
 export function plural(count: number, one: string, many: string): string {
   return `${formatTokens(count)} ${count === 1 ? one : many}`;
+}
+
+/** The decimals of a Figures card (charged, each free category, total, free): one group. */
+export function figuresDecimals(f: Figures): number {
+  return groupDecimals([f.charged_credits, ...FREE_CATEGORIES.map((c) => f.free[`${c}_credits`]), f.total_credits, f.free_credits]);
 }

@@ -80,6 +80,30 @@ async function assertAmount(locator, tokens, credits, label) {
   assert.equal(seen.text, fmtCredits(credits), `${label}: credits shown`);
 }
 
+/** "1,234.5600" → "1234.56", "0.00" → "0": a shown amount as an exact decimal, to compare with a report's. */
+function exactDecimal(text) {
+  const plain = text.trim().replace(/,/g, '');
+  return plain.includes('.') ? plain.replace(/0+$/, '').replace(/\.$/, '') : plain;
+}
+
+/** A tile of a group: exactly the report's amount, whatever number of decimals its group shows. */
+async function assertTile(locator, tokens, credits, label) {
+  const seen = await amountOf(locator);
+  assert.equal(seen.tokens, tokens, `${label}: tokens`);
+  assert.equal(exactDecimal(seen.text), exactDecimal(credits), `${label}: "${seen.text}" is exactly ${credits}`);
+  assert.match(seen.text, /^-?\d{1,3}(,\d{3})*\.\d{2,4}$/, `${label}: 2 to 4 decimals, grouped thousands`);
+}
+
+/** The tiles side by side in a group all show one number of decimals: the most any needs. */
+async function assertEvenTiles(group, label) {
+  const texts = (await group.locator('.stat .value .amount').allTextContents()).map((t) => t.trim());
+  assert.ok(texts.length >= 2, `${label}: a group of tiles`);
+  const decimals = texts.map((t) => t.split('.')[1]?.length ?? 0);
+  assert.equal(new Set(decimals).size, 1, `${label}: one number of decimals, saw ${JSON.stringify(texts)}`);
+  const needed = Math.max(2, ...texts.map((t) => (t.split('.')[1] ?? '').replace(/0+$/, '').length));
+  assert.equal(decimals[0], needed, `${label}: no more decimals than the group needs, saw ${JSON.stringify(texts)}`);
+}
+
 async function loadLedgerFile(page, file) {
   await page.locator('[data-testid=open-loader]').click();
   await page.locator('[data-testid=loader-dialog]').waitFor({ state: 'visible' });
@@ -215,8 +239,9 @@ test('the demo figures equal the reference report for the same instant', async (
   assert.equal((await page.locator('[data-testid=chat-state]').textContent()).trim(),
     ref.can_start_agent_chat ? 'Agent chats available' : 'Agent chats unavailable');
   for (const [source, s] of Object.entries(ref.balance_by_source)) {
-    await assertAmount(page.locator(`[data-testid=source-${source}]`), s.remaining_tokens, s.remaining_credits, `source ${source}`);
+    await assertTile(page.locator(`[data-testid=source-${source}]`), s.remaining_tokens, s.remaining_credits, `source ${source}`);
   }
+  await assertEvenTiles(page.locator('[data-testid=by-source]'), 'balance by source');
   if (ref.expires_next) {
     await assertAmount(page.locator('[data-testid=expires-next] .callout-title'), ref.expires_next.remaining_tokens,
       ref.expires_next.remaining_credits, 'expires next');
@@ -238,15 +263,16 @@ test('the demo figures equal the reference report for the same instant', async (
   // "This period" (the default range) is the core's billing_period: the usage from its usage_from.
   assert.equal(ref.billing_period.basis, 'plan');
   const { report: period } = await reference(demoLedgerPath, ['report', '--at', DEMO_AT, '--from', ref.billing_period.usage_from]);
-  await assertAmount(figures.locator('[data-figure=charged]'), period.usage.charged_tokens, period.usage.charged_credits, 'this period charged');
-  await assertAmount(figures.locator('[data-figure=total]'), period.usage.total_tokens, period.usage.total_credits, 'this period total');
+  await assertTile(figures.locator('[data-figure=charged]'), period.usage.charged_tokens, period.usage.charged_credits, 'this period charged');
+  await assertTile(figures.locator('[data-figure=total]'), period.usage.total_tokens, period.usage.total_credits, 'this period total');
   assert.match(await page.locator('[data-testid=range-label]').textContent(), /^\s*Plan period: Nov 5, 2026 – Dec 1, 2026\s*$/);
   await page.locator('[data-range=all]').click();
-  await assertAmount(figures.locator('[data-figure=charged]'), ref.usage.charged_tokens, ref.usage.charged_credits, 'charged');
+  await assertTile(figures.locator('[data-figure=charged]'), ref.usage.charged_tokens, ref.usage.charged_credits, 'charged');
   for (const c of ['cache_hit', 'summarization', 'other_service', 'cancelled', 'pending']) {
-    await assertAmount(figures.locator(`[data-figure=${c}]`), ref.usage.free[`${c}_tokens`], ref.usage.free[`${c}_credits`], `free ${c}`);
+    await assertTile(figures.locator(`[data-figure=${c}]`), ref.usage.free[`${c}_tokens`], ref.usage.free[`${c}_credits`], `free ${c}`);
   }
-  await assertAmount(figures.locator('[data-figure=total]'), ref.usage.total_tokens, ref.usage.total_credits, 'total');
+  await assertTile(figures.locator('[data-figure=total]'), ref.usage.total_tokens, ref.usage.total_credits, 'total');
+  await assertEvenTiles(figures, 'usage figures, all time');
   assert.ok((await page.locator('[data-testid=cache-saved]').textContent()).includes(`${fmtTokens(ref.usage.free.cache_hit_tokens)} tokens`));
   for (const p of ref.projects) {
     await assertAmount(page.locator(`[data-testid=usage-projects] tr[data-project="${p.id}"] [data-col=charged]`),
@@ -262,8 +288,8 @@ test('the demo figures equal the reference report for the same instant', async (
   // The core resolves the dates to the account's +08:00 days.
   assert.equal(october.from, '2026-09-30T16:00:00Z');
   assert.equal(october.to, '2026-10-31T16:00:00Z');
-  await assertAmount(figures.locator('[data-figure=charged]'), october.usage.charged_tokens, october.usage.charged_credits, 'October charged');
-  await assertAmount(figures.locator('[data-figure=total]'), october.usage.total_tokens, october.usage.total_credits, 'October total');
+  await assertTile(figures.locator('[data-figure=charged]'), october.usage.charged_tokens, october.usage.charged_credits, 'October charged');
+  await assertTile(figures.locator('[data-figure=total]'), october.usage.total_tokens, october.usage.total_credits, 'October total');
   assert.match(await page.locator('[data-testid=range-label]').textContent(), /Oct 1, 2026 – Oct 31, 2026/);
   // Dates the wrong way round: the core's own error is shown, no figures.
   await page.locator('#from').fill('2026-10-31');
@@ -273,8 +299,8 @@ test('the demo figures equal the reference report for the same instant', async (
   const { report: last30 } = await reference(demoLedgerPath, ['report', '--at', DEMO_AT, '--from', 'last_30_days']);
   assert.equal(last30.from, '2026-11-01T00:00:00.000000001Z');
   await page.locator('[data-range=last30]').click();
-  await assertAmount(figures.locator('[data-figure=charged]'), last30.usage.charged_tokens, last30.usage.charged_credits, 'last 30 days charged');
-  await assertAmount(figures.locator('[data-figure=total]'), last30.usage.total_tokens, last30.usage.total_credits, 'last 30 days total');
+  await assertTile(figures.locator('[data-figure=charged]'), last30.usage.charged_tokens, last30.usage.charged_credits, 'last 30 days charged');
+  await assertTile(figures.locator('[data-figure=total]'), last30.usage.total_tokens, last30.usage.total_credits, 'last 30 days total');
   await page.locator('[data-range=all]').click();
 
   // Per day: the account's days match the report; UTC and local days add up to the same totals.
@@ -376,9 +402,10 @@ test('the project detail page shows tasks and sessions with status, charge, filt
     refs[projectId] = ref;
     await gotoConsole(page, origin, `#/projects/${projectId}/settings`);
     const usage = page.locator('[data-testid=project-usage]');
-    await assertAmount(usage.locator('[data-figure=charged]'), ref.usage.charged_tokens, ref.usage.charged_credits, `${projectId} charged`);
-    await assertAmount(usage.locator('[data-figure=cancelled]'), ref.usage.free.cancelled_tokens, ref.usage.free.cancelled_credits, `${projectId} cancelled`);
-    await assertAmount(usage.locator('[data-figure=pending]'), ref.usage.free.pending_tokens, ref.usage.free.pending_credits, `${projectId} pending`);
+    await assertTile(usage.locator('[data-figure=charged]'), ref.usage.charged_tokens, ref.usage.charged_credits, `${projectId} charged`);
+    await assertTile(usage.locator('[data-figure=cancelled]'), ref.usage.free.cancelled_tokens, ref.usage.free.cancelled_credits, `${projectId} cancelled`);
+    await assertTile(usage.locator('[data-figure=pending]'), ref.usage.free.pending_tokens, ref.usage.free.pending_credits, `${projectId} pending`);
+    await assertEvenTiles(usage, `${projectId} usage tiles`);
     for (const task of ref.tasks) {
       for (const s of task.sessions) {
         const row = page.locator(`tr[data-session="${task.task_id}/${s.session_id}"]`);
@@ -395,6 +422,13 @@ test('the project detail page shows tasks and sessions with status, charge, filt
   // Filters: only cancelled sessions; sorting by charge puts the largest first within a task.
   const ref = refs.prj_shop;
   await gotoConsole(page, origin, '#/projects/prj_shop/settings');
+  // The demo's Shop backend, read by hand: 75.71 charged beside 513.1567 of cache hits; the tiles
+  // show four decimals each (zeros added, nothing rounded) and use tabular figures.
+  assert.equal(ref.usage.charged_credits.replace(/0+$/, ''), '75.71');
+  const tiles = page.locator('[data-testid=project-usage]');
+  assert.equal((await tiles.locator('[data-figure=charged] .amount').textContent()).trim(), '75.7100');
+  assert.equal((await tiles.locator('[data-figure=cache_hit] .amount').textContent()).trim(), fmtCredits(ref.usage.free.cache_hit_credits));
+  assert.equal(await tiles.locator('[data-figure=charged] .value').evaluate((e) => getComputedStyle(e).fontVariantNumeric), 'tabular-nums');
   await page.locator('[data-status=cancelled]').first().click();
   const statuses = await page.locator('tr[data-session]').evaluateAll((rows) => rows.map((r) => r.dataset.status));
   const cancelled = ref.tasks.flatMap((t) => t.sessions).filter((s) => s.status === 'cancelled');

@@ -66,9 +66,13 @@ export class EcConsole extends LitElement {
     @media (prefers-reduced-motion: reduce) { .spinner { animation: none; } }
 
     .layout { display: grid; grid-template-columns: 232px minmax(0, 1fr); min-height: 100vh; }
+    /* The column carries the sidebar's background and border: a grid item stretches to the row,
+       i.e. the page's full height however long the page is, while the navigation inside it stays
+       in view (sticky, one screen high). On the navigation itself the background stopped at 100vh. */
+    .sidebar-column { background: var(--bg-sidebar); border-right: 1px solid var(--border); min-width: 0; }
     nav.sidebar {
-      position: sticky; top: 0; height: 100vh; display: flex; flex-direction: column; gap: 4px;
-      background: var(--bg-sidebar); border-right: 1px solid var(--border); padding: 14px 10px;
+      position: sticky; top: 0; height: 100vh; height: 100dvh; display: flex; flex-direction: column; gap: 4px;
+      padding: 14px 10px;
     }
     .brand { display: flex; align-items: center; gap: 8px; padding: 4px 8px 14px; font-weight: 650; letter-spacing: -0.01em; }
     .logo {
@@ -82,15 +86,19 @@ export class EcConsole extends LitElement {
     .nav-link:hover { background: var(--surface-hover); color: var(--text); text-decoration: none; }
     .nav-link[aria-current="page"] { background: var(--surface); color: var(--text); box-shadow: var(--shadow); }
     .nav-spacer { flex: 1; }
-    .account { display: flex; align-items: center; gap: 10px; padding: 8px 6px 2px; border-top: 1px solid var(--border); }
+    .account { display: flex; align-items: center; padding: 6px 0 0; border-top: 1px solid var(--border); }
+    /* The whole account row is the menu button: its name is the avatar's account, as shown. */
+    ec-menu.avatar-menu { flex: 1; min-width: 0; display: block; }
+    ec-menu.avatar-menu::part(trigger) {
+      width: 100%; justify-content: flex-start; gap: 10px; padding: 4px 6px; min-height: 44px; text-align: left; color: var(--text);
+    }
     .avatar {
-      width: 32px; height: 32px; border-radius: 50%; background: linear-gradient(135deg, #6366f1, #ec4899);
+      flex: none; width: 32px; height: 32px; border-radius: 50%; background: linear-gradient(135deg, #6366f1, #ec4899);
       color: #fff; display: grid; place-items: center; font-size: 12px; font-weight: 700; text-transform: uppercase;
     }
-    .account-text { min-width: 0; line-height: 1.3; }
+    .account-text { min-width: 0; line-height: 1.3; display: flex; flex-direction: column; }
     .account-text .id { font-weight: 600; font-size: 13px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-    .account-text .kind { font-size: 12px; color: var(--text-muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-    ec-menu.avatar-menu { flex: none; }
+    .account-text .kind { font-size: 12px; font-weight: 400; color: var(--text-muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 
     main { padding: 28px 32px 48px; max-width: 1120px; width: 100%; }
     .page-head { display: flex; align-items: flex-start; gap: 12px 16px; flex-wrap: wrap; margin-bottom: 20px; }
@@ -119,13 +127,18 @@ export class EcConsole extends LitElement {
 
     @media (max-width: 720px) {
       .layout { grid-template-columns: minmax(0, 1fr); padding-bottom: 64px; }
+      .sidebar-column { display: contents; }
       nav.sidebar {
         position: fixed; top: auto; bottom: 0; left: 0; right: 0; height: 60px; z-index: 50; flex-direction: row;
-        align-items: center; padding: 6px 10px; border-right: 0; border-top: 1px solid var(--border); gap: 4px;
+        align-items: center; padding: 6px 10px; border-top: 1px solid var(--border); gap: 4px;
+        background: var(--bg-sidebar);
       }
       .brand, .nav-spacer { display: none; }
       .account { order: -1; border-top: 0; padding: 0 8px 0 0; margin-right: 4px; border-right: 1px solid var(--border); }
-      .account-text { display: none; }
+      ec-menu.avatar-menu { flex: none; }
+      ec-menu.avatar-menu::part(trigger) { width: 44px; padding: 0; justify-content: center; }
+      /* Still the button's name (read out), only not drawn: there is room for the avatar alone. */
+      .account-text { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
       .nav-link { flex: 1; justify-content: center; }
       main { padding: 18px 14px 32px; }
       .asof .load-button { display: none; }
@@ -191,23 +204,22 @@ export class EcConsole extends LitElement {
     const page = this.route.page;
     const initials = session.accountId.replace(/^acct_/, '').slice(0, 2) || 'EC';
     return html`
-      <nav class="sidebar" aria-label="Console">
+      <div class="sidebar-column" data-testid="sidebar-column"><nav class="sidebar" aria-label="Console">
         <div class="brand"><span class="logo" aria-hidden="true">E</span>EasyCoda</div>
         <a class="nav-link" href="#/projects" aria-current=${page !== 'pricing' ? 'page' : 'false'} data-testid="nav-projects">Projects</a>
         <a class="nav-link" href="#/pricing" aria-current=${page === 'pricing' ? 'page' : 'false'} data-testid="nav-pricing">Pricing</a>
         <div class="nav-spacer"></div>
         <div class="account">
-          <ec-menu class="avatar-menu" placement="up-start" trigger-class="ghost icon" label="Account menu" data-testid="avatar"
+          <ec-menu class="avatar-menu" placement="up-start" trigger-class="ghost" label="Account menu" name-from-content data-testid="avatar"
             .items=${[
               { value: 'usage', label: 'Usage', testId: 'menu-usage' },
               { value: 'load', label: 'Load a ledger…', testId: 'menu-load' },
               ...(session.isDemo ? [] : [{ value: 'demo', label: 'Back to the demo account', testId: 'menu-demo' }]),
             ]}
-            @select=${this.onAccountMenu}><span class="avatar" aria-hidden="true">${initials}</span></ec-menu>
-          <div class="account-text"><div class="id">${session.accountId}</div>
-            <div class="kind">${session.isDemo ? 'Demo account' : session.label}</div></div>
+            @select=${this.onAccountMenu}><span class="avatar" aria-hidden="true">${initials}</span><span class="account-text"><span class="id">${session.accountId}</span>
+            <span class="kind">${session.isDemo ? 'Demo account' : session.label}</span></span></ec-menu>
         </div>
-      </nav>`;
+      </nav></div>`;
   }
 
   private onAccountMenu = (event: CustomEvent<string>): void => {

@@ -14,6 +14,7 @@ export class EcMenu extends LitElement {
     label: { type: String },
     placement: { type: String },
     triggerClass: { type: String, attribute: 'trigger-class' },
+    nameFromContent: { type: Boolean, attribute: 'name-from-content' },
     open: { state: true },
   };
 
@@ -22,6 +23,12 @@ export class EcMenu extends LitElement {
   /** Where the menu opens: 'down-end' (below, right-aligned) or 'up-start' (above, left-aligned). */
   declare placement: 'down-end' | 'up-start';
   declare triggerClass: string;
+  /**
+   * The trigger is named by its visible content (e.g. the account's avatar and id), not by
+   * `label`: a name that differs from what is shown fails WCAG 2.5.3 (label in name). `label`
+   * still names the menu itself.
+   */
+  declare nameFromContent: boolean;
   declare open: boolean;
   private readonly menuId = `ec-menu-${++menuCount}`;
   private onOutside = (event: Event) => {
@@ -35,6 +42,7 @@ export class EcMenu extends LitElement {
     this.label = 'Menu';
     this.placement = 'down-end';
     this.triggerClass = 'ghost icon';
+    this.nameFromContent = false;
     this.open = false;
   }
 
@@ -56,8 +64,8 @@ export class EcMenu extends LitElement {
 
   render() {
     return html`
-      <button class=${`trigger ${this.triggerClass}`} aria-haspopup="menu" aria-expanded=${String(this.open)}
-        aria-controls=${this.menuId} aria-label=${this.label} title=${this.label}
+      <button class=${`trigger ${this.triggerClass}`} part="trigger" aria-haspopup="menu" aria-expanded=${String(this.open)}
+        aria-controls=${this.menuId} aria-label=${this.nameFromContent ? nothing : this.label} title=${this.label}
         @click=${this.toggle} @keydown=${this.onTriggerKey}><slot></slot></button>
       ${this.open ? html`
         <ul role="menu" id=${this.menuId} aria-label=${this.label} @keydown=${this.onMenuKey}>

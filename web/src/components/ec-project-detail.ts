@@ -2,7 +2,7 @@
 // task and per session, with each session's status, charge and breakdown; filters and sorting.
 import { LitElement, html, css, nothing, type TemplateResult } from 'lit';
 import type { Figures, LedgerSession, ProjectReport, SessionRow, SessionStatus, TaskRow } from '../credits';
-import { FREE_CATEGORIES, FREE_LABELS, formatCredits, formatDateTime, formatTokens, offsetLabel } from '../format';
+import { FREE_CATEGORIES, FREE_LABELS, figuresDecimals, formatCredits, formatDateTime, formatTokens, groupDecimals, offsetLabel } from '../format';
 import { amount, chargeEquation, chargePaidFrom, grantIndex, guard, type GrantIndex } from '../describe';
 import { resolveRange, type RangeKind } from '../store';
 import { base } from './styles';
@@ -145,16 +145,17 @@ export class EcProjectDetail extends LitElement {
   }
 
   private renderFigures(f: Figures, testId = 'project-usage'): TemplateResult {
+    const decimals = figuresDecimals(f);
     return html`
       <div class="stat-grid" data-testid=${testId}>
         <div class="stat highlight" data-figure="charged"><div class="label">Charged</div>
-          <div class="value">${amount(f.charged_tokens, f.charged_credits)}</div><div class="sub">${formatTokens(f.charged_tokens)} tokens</div></div>
+          <div class="value">${amount(f.charged_tokens, f.charged_credits, false, decimals)}</div><div class="sub">${formatTokens(f.charged_tokens)} tokens</div></div>
         ${FREE_CATEGORIES.map((c) => html`<div class="stat" data-figure=${c}>
           <div class="label"><span class=${`swatch ${c}`}></span><span>Free: ${FREE_LABELS[c]}</span></div>
-          <div class="value">${amount(f.free[`${c}_tokens`], f.free[`${c}_credits`])}</div>
+          <div class="value">${amount(f.free[`${c}_tokens`], f.free[`${c}_credits`], false, decimals)}</div>
           <div class="sub">${formatTokens(f.free[`${c}_tokens`])} tokens</div></div>`)}
         <div class="stat" data-figure="total"><div class="label">Total used</div>
-          <div class="value">${amount(f.total_tokens, f.total_credits)}</div><div class="sub">${formatTokens(f.total_tokens)} tokens</div></div>
+          <div class="value">${amount(f.total_tokens, f.total_credits, false, decimals)}</div><div class="sub">${formatTokens(f.total_tokens)} tokens</div></div>
       </div>`;
   }
 
@@ -223,6 +224,8 @@ export class EcProjectDetail extends LitElement {
     }).filter((t) => t.sessions.length > 0 || (this.statusFilter === 'all' && !this.search.trim() && t.task.sessions.length === 0))
       .sort((a, b) => this.compare(a.taskKey, b.taskKey));
     if (tasks.length === 0) return html`<p class="empty" role="status">No task or session matches these filters.</p>`;
+    // The task heads are read down the page: their amounts share one number of decimals.
+    const decimals = groupDecimals(report.tasks.flatMap((t) => [t.charged_credits, t.free_credits]));
     return html`<div data-testid="tasks">${tasks.map(({ task, sessions }) => html`
       <div class="task" data-task=${task.task_id}>
         <div class="task-head">
@@ -231,8 +234,8 @@ export class EcProjectDetail extends LitElement {
             ? html`<span class="badge warning">Cancelled ${task.cancelled_at ? formatDateTime(task.cancelled_at, report.utc_offset) : ''}</span>`
             : html`<span class="badge">Active</span>`}
           <div class="task-figs">
-            <span>Charged <strong>${amount(task.charged_tokens, task.charged_credits)}</strong></span>
-            <span>Free <strong>${amount(task.free_tokens, task.free_credits)}</strong></span>
+            <span>Charged <strong>${amount(task.charged_tokens, task.charged_credits, false, decimals)}</strong></span>
+            <span>Free <strong>${amount(task.free_tokens, task.free_credits, false, decimals)}</strong></span>
             <span>${formatTokens(task.total_tokens)} tokens</span>
           </div>
           ${task.cancel_reason ? html`<div class="task-reason" data-testid="cancel-reason">Reason: ${task.cancel_reason}</div>` : nothing}

@@ -4,8 +4,8 @@ import { LitElement, html, css, nothing, type TemplateResult } from 'lit';
 import type { AccountReport, DailyRow, Figures, EntriesQuery, ForecastReport, Grant, LedgerEntry } from '../credits';
 import type { LedgerSession } from '../credits';
 import {
-  FREE_CATEGORIES, FREE_LABELS, SOURCE_LABELS, formatCredits, formatDateTime, formatPercent, formatTokens,
-  offsetLabel,
+  FREE_CATEGORIES, FREE_LABELS, SOURCE_LABELS, figuresDecimals, formatCredits, formatCreditsFixed, formatDateTime,
+  formatPercent, formatTokens, groupDecimals, offsetLabel,
 } from '../format';
 import {
   ENTRY_KIND_LABELS, amount, chargeEquation, chargePaidFrom, grantIndex, grantLabel, guard, ledgerSentence, type GrantIndex,
@@ -23,6 +23,7 @@ type LedgerFilter = 'all' | 'charge' | 'grants';
 const THRESHOLD_KEY = 'easycoda.lowBalancePercent';
 const THRESHOLDS = [0, 5, 10, 25, 50, 75, 80, 90, 100];
 const LEDGER_PAGE = 40;
+const SOURCES = ['signup', 'promotion', 'plan', 'purchase'] as const;
 
 function storedThreshold(): number {
   try {
@@ -161,6 +162,7 @@ export class EcUsagePanel extends LitElement {
     const forecast = session.forecast(this.at);
     const offset = report.utc_offset;
     const negative = report.balance_tokens < 0;
+    const sourceDecimals = groupDecimals(SOURCES.map((source) => report.balance_by_source[source].remaining_credits));
     return html`
       <div class="balance-head">
         <div>
@@ -196,12 +198,12 @@ export class EcUsagePanel extends LitElement {
         </div>`)}
       <section aria-labelledby="by-source">
         <h3 id="by-source">By source</h3>
-        <div class="stat-grid">
-          ${(['signup', 'promotion', 'plan', 'purchase'] as const).map((source) => {
+        <div class="stat-grid" data-testid="by-source">
+          ${SOURCES.map((source) => {
             const s = report.balance_by_source[source];
             return html`<div class="stat" data-testid=${`source-${source}`}>
               <div class="label">${SOURCE_LABELS[source]}</div>
-              <div class="value">${amount(s.remaining_tokens, s.remaining_credits)}</div>
+              <div class="value">${amount(s.remaining_tokens, s.remaining_credits, false, sourceDecimals)}</div>
               <div class="sub">${formatTokens(s.remaining_tokens)} tokens</div>
             </div>`;
           })}
@@ -337,24 +339,25 @@ export class EcUsagePanel extends LitElement {
       : { utc_offsets: local.offsetsBetween(report.from, report.to) };
     const zoneLabel = this.zone === 'account' ? offsetLabel(session.utcOffset) : this.zone === 'utc' ? 'UTC' : local.name;
     const daily = session.dailyIn(zone, resolved.query);
+    const decimals = figuresDecimals(u);
     return html`
       ${head}
       <div class="stat-grid" data-testid="usage-figures">
         <div class="stat highlight" data-figure="charged">
           <div class="label">Charged</div>
-          <div class="value">${amount(u.charged_tokens, u.charged_credits)}</div>
+          <div class="value">${amount(u.charged_tokens, u.charged_credits, false, decimals)}</div>
           <div class="sub">${formatTokens(u.charged_tokens)} tokens</div>
         </div>
         ${FREE_CATEGORIES.map((c) => html`
           <div class="stat" data-figure=${c}>
             <div class="label"><span class=${`swatch ${c}`}></span><span>Free: ${FREE_LABELS[c]}</span></div>
-            <div class="value">${amount(u.free[`${c}_tokens`], u.free[`${c}_credits`])}</div>
+            <div class="value">${amount(u.free[`${c}_tokens`], u.free[`${c}_credits`], false, decimals)}</div>
             <div class="sub">${formatTokens(u.free[`${c}_tokens`])} tokens</div>
           </div>`)}
         <div class="stat" data-figure="total">
           <div class="label">Total used</div>
-          <div class="value">${amount(u.total_tokens, u.total_credits)}</div>
-          <div class="sub">${formatCredits(u.free_credits)} of it free</div>
+          <div class="value">${amount(u.total_tokens, u.total_credits, false, decimals)}</div>
+          <div class="sub">${formatCreditsFixed(u.free_credits, decimals)} of it free</div>
         </div>
       </div>
       <div class="callout success" data-testid="cache-saved">
