@@ -20,7 +20,8 @@ export const CONTENT_SECURITY_POLICY = [
   "form-action 'none'",
   "frame-ancestors 'none'",
   "require-trusted-types-for 'script'",
-  'trusted-types lit-html',
+  // lit-html renders templates; easycoda-worker passes the credit worker's own script URL only.
+  'trusted-types lit-html easycoda-worker',
 ].join('; ');
 
 export const SECURITY_HEADERS = {

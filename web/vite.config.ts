@@ -18,5 +18,7 @@ export default defineConfig({
     sourcemap: true,
     chunkSizeWarningLimit: 800,
   },
+  // The credit worker imports the module as ES modules (and the .wasm by import.meta.url).
+  worker: { format: 'es' },
   server: { fs: { allow: [fileURLToPath(new URL('..', import.meta.url))] } },
 });

@@ -41,32 +41,100 @@ export type LoadResult =
   | { ok: true; session: LedgerSession }
   | { ok: false; errors: CreditError[] };
 
-/** One loaded ledger and the answers asked of it so far. */
-export class LedgerSession {
+type Answer<T> = T | Promise<T>;
+
+/**
+ * A loaded ledger as the console asks it: the engine's Ledger in this page (answers at once) or
+ * the worker's RemoteLedger (the same core in a Web Worker; answers are promises).
+ */
+export interface LedgerBackend {
+  readonly accountId: string;
+  readonly utcOffset: string;
+  readonly openedAt: string;
+  readonly lastEventAt: string;
+  readonly eventCount: number;
+  readonly projects: { id: string; name: string }[];
+  report(query: ReportQuery & { entries: false }): Answer<AccountSummaryReport>;
+  entries(query: EntriesQuery): Answer<EntriesPage>;
+  project(projectId: string, query: ReportQuery): Answer<ProjectReport>;
+  forecast(query: { at: string }): Answer<ForecastReport>;
+  delete(): unknown;
+}
+
+/**
+ * Thrown by a question whose answer is still being computed in the worker: renders show a
+ * "computing" state (describe.ts guard) and the session fires "answer" when it arrives, so the
+ * component asks again and finds it. `ready` resolves then (it never rejects: a refusal is kept
+ * and thrown by every later ask, as the in-page engine throws it).
+ */
+export class PendingAnswer extends Error {
+  readonly ready: Promise<void>;
+  constructor(ready: Promise<void>) {
+    super('The answer is being computed.');
+    this.name = 'PendingAnswer';
+    this.ready = ready;
+  }
+}
+
+/** The most questions one view waits for in turn (settle): a view asks a handful. */
+const SETTLE_ROUNDS_MAX = 64;
+
+/**
+ * One loaded ledger and the answers asked of it so far. It fires "answer" when an answer computed
+ * in the worker arrives.
+ */
+export class LedgerSession extends EventTarget {
   readonly engine: CreditEngine;
-  readonly text: string;
   readonly label: string;
   readonly isDemo: boolean;
-  readonly ledger: Ledger;
+  readonly ledger: LedgerBackend;
+  /** True when the ledger lives in the Web Worker (a large document). */
+  readonly inWorker: boolean;
   private readonly cache = new Map<string, unknown>();
+  private readonly pending = new Map<string, Promise<void>>();
+  private readonly refusals = new Map<string, unknown>();
 
-  private constructor(engine: CreditEngine, text: string, ledger: Ledger, label: string, isDemo: boolean) {
+  private constructor(engine: CreditEngine, ledger: LedgerBackend, label: string, isDemo: boolean, inWorker: boolean) {
+    super();
     this.engine = engine;
-    this.text = text;
     this.ledger = ledger;
     this.label = label;
     this.isDemo = isDemo;
+    this.inWorker = inWorker;
   }
 
-  /** Loads and validates a whole document; a rejected one yields its errors and no session. */
+  /** Loads and validates a whole document in the page; a rejected one yields its errors and no session. */
   static open(engine: CreditEngine, text: string, label: string, isDemo = false): LoadResult {
     try {
-      const ledger = engine.load(text);
-      return { ok: true, session: new LedgerSession(engine, text, ledger, label, isDemo) };
+      const ledger: Ledger = engine.load(text);
+      return { ok: true, session: new LedgerSession(engine, ledger, label, isDemo, false) };
     } catch (error) {
       const errors = documentErrors(error);
       if (errors) return { ok: false, errors };
       throw error;
+    }
+  }
+
+  /**
+   * A document already loaded and validated in the worker (CreditWorker.load). `engine` is the
+   * page's, for the catalog and quotes, which need no ledger.
+   */
+  static fromWorker(engine: CreditEngine, remote: LedgerBackend, label: string): LedgerSession {
+    return new LedgerSession(engine, remote, label, false, true);
+  }
+
+  /**
+   * Runs `ask` until every answer it needs has arrived, and returns what it returns: for code
+   * outside a render (the first answer before a ledger is shown, a button's action).
+   */
+  async settle<T>(ask: () => T): Promise<T> {
+    for (let round = 0; ; round++) {
+      try {
+        return ask();
+      } catch (error) {
+        if (!(error instanceof PendingAnswer) || round >= SETTLE_ROUNDS_MAX) throw error;
+        await error.ready;
+      }
     }
   }
 
@@ -84,12 +152,16 @@ export class LedgerSession {
   }
 
   /** Every ledger entry at `at` (for the CSV export), asked for in the engine's largest pages. */
-  allEntries(at: string): LedgerEntry[] {
+  async allEntries(at: string): Promise<LedgerEntry[]> {
     const limit = 10000;
-    const first = this.ledger.entries({ at, limit });
+    const first = await this.ledger.entries({ at, limit });
     const all = [...first.entries];
     // Each page adds `limit` entries until `total`: bounded by total / limit pages.
-    while (all.length < first.total) all.push(...this.ledger.entries({ at, offset: all.length, limit }).entries);
+    while (all.length < first.total) {
+      const page = await this.ledger.entries({ at, offset: all.length, limit });
+      if (page.entries.length === 0) throw new Error(`The engine gave no entries at offset ${all.length} of ${first.total}.`);
+      all.push(...page.entries);
+    }
     return all;
   }
 
@@ -100,6 +172,8 @@ export class LedgerSession {
   forecast(at: string): ForecastReport {
     return this.memo(`forecast ${at}`, () => this.ledger.forecast({ at }));
   }
+
+  get eventCount(): number { return this.ledger.eventCount; }
 
   /**
    * The daily rows of the account report with the days cut in another zone: one offset
@@ -115,15 +189,39 @@ export class LedgerSession {
   }
 
   dispose(): void {
-    this.ledger.delete();
+    void this.ledger.delete();
     this.cache.clear();
+    this.refusals.clear();
   }
 
-  private memo<T>(key: string, compute: () => T): T {
+  /** The cached answer to `key`, or the engine's (at once in the page, later from the worker). */
+  private memo<T>(key: string, compute: () => Answer<T>): T {
     if (this.cache.has(key)) return this.cache.get(key) as T;
+    // The same question of the same ledger is refused the same way: the refusal is kept as an answer.
+    if (this.refusals.has(key)) throw this.refusals.get(key);
+    const waiting = this.pending.get(key);
+    if (waiting) throw new PendingAnswer(waiting);
     const value = compute();
+    if (!(value instanceof Promise)) {
+      this.keep(key, value);
+      return value;
+    }
+    const ready = value.then(
+      (answer) => { this.keep(key, answer); },
+      (refusal: unknown) => {
+        if (this.refusals.size > 200) this.refusals.clear();
+        this.refusals.set(key, refusal);
+      },
+    ).finally(() => {
+      this.pending.delete(key);
+      this.dispatchEvent(new Event('answer'));
+    });
+    this.pending.set(key, ready);
+    throw new PendingAnswer(ready);
+  }
+
+  private keep(key: string, value: unknown): void {
     if (this.cache.size > 200) this.cache.clear();
     this.cache.set(key, value);
-    return value;
   }
 }

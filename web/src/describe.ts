@@ -1,7 +1,7 @@
 // Words for report entries: how a grant is named and how a charge is explained. These only
 // rephrase what the report says (amounts, allocations); they decide nothing.
 import { html, type TemplateResult } from 'lit';
-import type { AccountReport, ChargeEntry, Grant, LedgerEntry } from './credits';
+import { PendingAnswer, type AccountReport, type ChargeEntry, type Grant, type LedgerEntry } from './credits';
 import {
   formatCredits, formatCreditsFixed, formatDate, formatMonth, formatMonthYear, formatShortDate, formatTokens, groupDecimals,
   SOURCE_LABELS,
@@ -110,6 +110,10 @@ export function guard(view: () => TemplateResult): TemplateResult {
   try {
     return view();
   } catch (error) {
+    // A large ledger answers from the worker: its answer arrives shortly and the view renders again.
+    if (error instanceof PendingAnswer) {
+      return html`<p class="empty" role="status" aria-busy="true" data-testid="computing">Computing in the background…</p>`;
+    }
     const errors = error && typeof error === 'object' && Array.isArray((error as { errors?: unknown }).errors)
       ? (error as { errors: { code: string; message: string }[] }).errors : null;
     if (!errors) throw error;

@@ -47,6 +47,13 @@ export function formatCreditsCompact(credits: string): string {
   return creditsCompactFormat.format(credits as unknown as IntlDecimal);
 }
 
+const megabytesFormat = new Intl.NumberFormat(locale, { style: 'unit', unit: 'megabyte', maximumFractionDigits: 1 });
+
+/** A file's size for a progress line: 25165824 → "24 MB" (MiB, as file managers count). */
+export function formatMegabytes(bytes: number): string {
+  return megabytesFormat.format(bytes / (1024 * 1024));
+}
+
 export function formatTokens(tokens: number): string {
   return tokensFormat.format(tokens);
 }

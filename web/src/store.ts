@@ -1,6 +1,8 @@
 // The console's state: the engine, the ledger shown, and the instant it is shown at.
 import { LEDGER_BYTES_MAX, LedgerSession, documentErrors, startEngine, type AccountReport, type CreditEngine, type CreditError, type ReportQuery } from './credits';
 import { formatDate, formatDayLong } from './format';
+import type { CreditWorker, RemoteLedger } from '@easycoda/credits/worker';
+import { startCreditWorker } from './worker';
 
 /** The built-in demo account and the instant its story is told at (web/public/demo/README.md). */
 export const DEMO_LEDGER_URL = 'demo/ledger.json';
@@ -10,6 +12,25 @@ export interface Rejection { label: string; errors: CreditError[] }
 
 export type Status = 'starting' | 'ready' | 'failed';
 
+/**
+ * Files from this size on are read and answered in the Web Worker, so the page never freezes;
+ * smaller ones in the page (answers at once, no "computing" state). Both run the same core, so
+ * the figures are the same either way.
+ */
+export const WORKER_BYTES_MIN = 2 * 1024 * 1024;
+
+/** A file is read in slices of this size, so the progress bar moves and no task is long. */
+const READ_SLICE_BYTES = 1024 * 1024;
+
+/** A large file on its way to the worker: what the progress indicator shows. */
+export interface Loading {
+  label: string;
+  /** "reading": the file's bytes into memory; "checking": the engine loads and checks them. */
+  phase: 'reading' | 'checking';
+  bytesRead: number;
+  bytesTotal: number;
+}
+
 export class ConsoleStore extends EventTarget {
   status: Status = 'starting';
   failure = '';
@@ -18,6 +39,10 @@ export class ConsoleStore extends EventTarget {
   demo: LedgerSession | null = null;
   at = DEMO_AT;
   rejection: Rejection | null = null;
+  loading: Loading | null = null;
+  private worker: Promise<CreditWorker> | null = null;
+  /** Bumped by each load and by cancel: a load whose number is no longer current is dropped. */
+  private loadNumber = 0;
 
   async start(at: string | null): Promise<void> {
     try {
@@ -44,12 +69,82 @@ export class ConsoleStore extends EventTarget {
         message: `The file is ${file.size} bytes; the console reads ledgers up to ${LEDGER_BYTES_MAX} bytes.` }]);
       return false;
     }
+    if (file.size >= WORKER_BYTES_MIN) return this.loadInWorker(file);
+    const number = ++this.loadNumber;
     const text = await file.text();
+    if (number !== this.loadNumber) return false;
     return this.loadText(text, file.name);
+  }
+
+  /** Stops following the large file being loaded; the account shown stays as it was. */
+  cancelLoading(): void {
+    this.loadNumber++;
+    this.loading = null;
+    this.changed();
+  }
+
+  /**
+   * Reads a large file in slices (progress), hands its bytes to the worker (transferred, not
+   * copied), and shows the account once its first report has arrived: whole or not at all.
+   */
+  private async loadInWorker(file: File): Promise<boolean> {
+    const engine = this.engine!;
+    const number = ++this.loadNumber;
+    const current = () => number === this.loadNumber;
+    this.rejection = null;
+    this.loading = { label: file.name, phase: 'reading', bytesRead: 0, bytesTotal: file.size };
+    this.changed();
+    try {
+      const bytes = new Uint8Array(file.size);
+      // ceil(size / slice) reads, size ≤ LEDGER_BYTES_MAX.
+      for (let offset = 0; offset < file.size; offset += READ_SLICE_BYTES) {
+        const slice = new Uint8Array(await file.slice(offset, offset + READ_SLICE_BYTES).arrayBuffer());
+        if (!current()) return false;
+        bytes.set(slice, offset);
+        this.loading = { ...this.loading!, bytesRead: offset + slice.length };
+        this.changed();
+      }
+      this.loading = { ...this.loading!, phase: 'checking' };
+      this.changed();
+      // One worker for the page's life, started on the first large file; a failed start is retried.
+      this.worker ??= startCreditWorker().catch((error: unknown) => { this.worker = null; throw error; });
+      const worker = await this.worker;
+      let remote: RemoteLedger;
+      try {
+        remote = await worker.load(bytes.buffer);
+      } catch (error) {
+        const errors = documentErrors(error);
+        if (!errors) throw error;
+        if (current()) this.reject(file.name, errors);
+        return false;
+      }
+      const session = LedgerSession.fromWorker(engine, remote, file.name);
+      const at = remote.lastEventAt;
+      await session.settle(() => session.account({ at }));
+      if (!current()) {
+        session.dispose();
+        return false;
+      }
+      this.replace(session, at);
+      return true;
+    } catch (error) {
+      if (current()) {
+        this.reject(file.name, [{ code: 'worker_failed', event_id: null, pointer: '',
+          message: `The file could not be read in the background: ${error instanceof Error ? error.message : String(error)}` }]);
+      }
+      return false;
+    } finally {
+      if (current()) {
+        this.loading = null;
+        this.changed();
+      }
+    }
   }
 
   loadText(text: string, label: string): boolean {
     if (!this.engine) return false;
+    this.loadNumber++;
+    this.loading = null;
     const result = LedgerSession.open(this.engine, text, label);
     if (!result.ok) {
       this.reject(label, result.errors);
@@ -68,6 +163,8 @@ export class ConsoleStore extends EventTarget {
   }
 
   resetToDemo(): void {
+    this.loadNumber++;
+    this.loading = null;
     if (this.demo) this.replace(this.demo, DEMO_AT);
   }
 

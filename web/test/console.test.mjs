@@ -641,3 +641,43 @@ test('every page fits a 360 px wide phone and both colour schemes, with screensh
     }
   }
 });
+
+test('on long pages the sidebar runs the full height of the page at every scroll position', async () => {
+  for (const width of [1280, 900]) {
+    for (const colorScheme of ['light', 'dark']) {
+      const { page, collect, context } = await openPage(browser, origin, { viewport: { width, height: 800 }, colorScheme });
+      for (const [name, hash] of [['pricing', '#/pricing'], ['project-detail', '#/projects/prj_shop/settings']]) {
+        await gotoConsole(page, origin, hash);
+        await page.locator('main').waitFor();
+        const pageHeight = await page.evaluate(() => document.documentElement.scrollHeight);
+        assert.ok(pageHeight > 1200, `${name} is longer than one screen and a half (${pageHeight}px)`);
+        for (const y of [0, Math.floor(pageHeight / 2), pageHeight]) {
+          await page.evaluate((top) => window.scrollTo(0, top), y);
+          const seen = await page.evaluate(() => {
+            const root = document.querySelector('ec-console').shadowRoot;
+            const column = root.querySelector('[data-testid=sidebar-column]').getBoundingClientRect();
+            const nav = root.querySelector('nav.sidebar').getBoundingClientRect();
+            const background = getComputedStyle(root.querySelector('[data-testid=sidebar-column]')).backgroundColor;
+            return { top: column.top, bottom: column.bottom, width: column.width, navTop: nav.top, navBottom: nav.bottom,
+              viewport: window.innerHeight, background, pageBackground: getComputedStyle(document.body).backgroundColor };
+          });
+          const label = `${name} ${width}px ${colorScheme} at scroll ${y}`;
+          // The column's background covers the viewport's left strip from top to bottom…
+          assert.ok(seen.top <= 0 && seen.bottom >= seen.viewport, `${label}: the sidebar spans the viewport ${JSON.stringify(seen)}`);
+          assert.equal(seen.width, 232, label);
+          assert.notEqual(seen.background, seen.pageBackground, `${label}: the sidebar has its own background`);
+          // …and the navigation stays in view.
+          assert.equal(seen.navTop, 0, `${label}: the navigation is in view`);
+          assert.equal(seen.navBottom, seen.viewport, `${label}: the account menu is at the bottom of the screen`);
+        }
+        await screenshot(page, `${name}-scrolled-${width}-${colorScheme}`);
+        if (width === 1280) {
+          await page.evaluate(() => window.scrollTo(0, 0));
+          await screenshot(page, `${name}-full-${colorScheme}`, true);
+        }
+      }
+      await assertClean(collect, `sidebar ${width} ${colorScheme}`);
+      await context.close();
+    }
+  }
+});

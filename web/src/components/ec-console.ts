@@ -1,8 +1,8 @@
 // The demo console shell: a sidebar (navigation, the account avatar at the bottom left whose menu
 // opens the Usage panel), the project list, the project detail page and the Pricing page.
 import { LitElement, html, css, nothing, type TemplateResult } from 'lit';
-import { ConsoleStore } from '../store';
-import { formatDateTime, offsetLabel, wallClock } from '../format';
+import { ConsoleStore, WORKER_BYTES_MIN } from '../store';
+import { formatDateTime, formatMegabytes, offsetLabel, wallClock } from '../format';
 import { base } from './styles';
 import './ec-menu';
 import './ec-usage-panel';
@@ -109,6 +109,15 @@ export class EcConsole extends LitElement {
     .data-chip { display: inline-flex; gap: 6px; align-items: center; }
     .asof-bar { display: flex; justify-content: flex-end; margin-bottom: 4px; }
 
+    .load-progress {
+      position: sticky; top: 0; z-index: 5; display: flex; align-items: center; gap: 8px 14px; flex-wrap: wrap;
+      margin: -8px 0 16px; padding: 10px 14px; border: 1px solid var(--info-border); border-radius: var(--radius);
+      background: var(--info-soft); box-shadow: var(--shadow);
+    }
+    .load-text { display: flex; flex-direction: column; min-width: 0; flex: 1 1 220px; overflow-wrap: anywhere; }
+    .load-text .muted { font-size: 12px; }
+    .load-progress progress { flex: 1 1 160px; height: 8px; accent-color: var(--accent); }
+
     dialog {
       padding: 0; border: 1px solid var(--border); border-radius: 14px; background: var(--surface); color: var(--text);
       box-shadow: var(--shadow-pop); width: min(1000px, calc(100vw - 48px)); max-height: calc(100vh - 48px);
@@ -192,7 +201,7 @@ export class EcConsole extends LitElement {
     return html`
       <div class="layout" data-at=${store.at} data-account=${session.accountId}>
         ${this.renderSidebar()}
-        <main id="main">${this.renderPage()}</main>
+        <main id="main">${this.renderLoading()}${this.renderPage()}</main>
       </div>
       ${this.renderUsageDialog()}
       ${this.renderLoaderDialog()}
@@ -227,6 +236,26 @@ export class EcConsole extends LitElement {
     if (event.detail === 'load') this.loaderOpen = true;
     if (event.detail === 'demo') this.store.resetToDemo();
   };
+
+  /** A large file on its way to the worker: the page stays usable, the current account shown. */
+  private renderLoading() {
+    const loading = this.store.loading;
+    if (!loading) return nothing;
+    const reading = loading.phase === 'reading';
+    const total = formatMegabytes(loading.bytesTotal);
+    return html`<div class="load-progress" role="status" data-testid="load-progress" data-phase=${loading.phase}>
+      <div class="load-text">
+        <strong>Loading “${loading.label}”</strong>
+        <span class="muted">${reading
+          ? `reading ${formatMegabytes(loading.bytesRead)} of ${total}`
+          : `checking ${total} in the background; you can keep working`}</span>
+      </div>
+      ${reading
+        ? html`<progress max=${loading.bytesTotal} .value=${loading.bytesRead} aria-label=${`Reading ${loading.label}`}></progress>`
+        : html`<progress aria-label=${`Checking ${loading.label}`}></progress>`}
+      <button class="ghost" data-testid="cancel-load" @click=${() => this.store.cancelLoading()}>Cancel</button>
+    </div>`;
+  }
 
   private renderPage(): TemplateResult {
     const store = this.store;
@@ -325,10 +354,17 @@ export class EcConsole extends LitElement {
   };
 
   private onLedgerFile = async (event: CustomEvent<File>): Promise<void> => {
-    const ok = await this.store.loadFile(event.detail);
+    const file = event.detail;
+    // A large file loads in the background: the dialog closes at once and a progress bar shows
+    // on the page, which stays usable; the dialog comes back only to show why a file was refused.
+    const background = file.size >= WORKER_BYTES_MIN;
+    if (background) this.loaderOpen = false;
+    const ok = await this.store.loadFile(file);
     if (ok) {
       this.loaderOpen = false;
       if (this.route.page === 'project') location.hash = '#/projects';
+    } else if (background && this.store.rejection) {
+      this.loaderOpen = true;
     }
   };
 }

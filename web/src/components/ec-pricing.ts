@@ -283,10 +283,12 @@ export class EcPricing extends LitElement {
    * Fills the calculator with the core's replay of the forecast window (the last 30 days,
    * clipped at the opening): the sessions charged in it, with their cache hits.
    */
-  private replay(): void {
+  private async replay(): Promise<void> {
     const session = this.session;
-    if (!session || !this.at) return;
-    const { replay } = session.forecast(this.at);
+    const at = this.at;
+    if (!session || !at) return;
+    // A large ledger's forecast comes from the worker: wait for it (in the page it is there at once).
+    const { replay } = await session.settle(() => session.forecast(at));
     this.outputText = String(replay.output_tokens);
     this.inputText = String(replay.input_tokens);
     this.rateText = basisPointsAsPercent(replay.cache_hit_rate_bp);

@@ -6,6 +6,7 @@ import { FREE_CATEGORIES, FREE_LABELS, figuresDecimals, formatCredits, formatDat
 import { amount, chargeEquation, chargePaidFrom, grantIndex, guard, type GrantIndex } from '../describe';
 import { resolveRange, type RangeKind } from '../store';
 import { base } from './styles';
+import { SessionWatch } from '../session-watch';
 import './ec-daily-chart';
 
 type StatusFilter = 'all' | SessionStatus;
@@ -37,6 +38,9 @@ export class EcProjectDetail extends LitElement {
   declare search: string;
   declare sort: SortKey;
   declare expanded: Set<string>;
+
+  // Answers from the worker (a large ledger) re-render the element when they arrive.
+  protected readonly answers = new SessionWatch(this, () => this.session);
 
   constructor() {
     super();

@@ -5,6 +5,7 @@ import type { LedgerSession } from '../credits';
 import { formatTokens } from '../format';
 import { amount, guard } from '../describe';
 import { base } from './styles';
+import { SessionWatch } from '../session-watch';
 import './ec-menu';
 
 export class EcProjectList extends LitElement {
@@ -15,6 +16,9 @@ export class EcProjectList extends LitElement {
 
   declare session: LedgerSession | null;
   declare at: string;
+
+  // Answers from the worker (a large ledger) re-render the element when they arrive.
+  protected readonly answers = new SessionWatch(this, () => this.session);
 
   constructor() {
     super();

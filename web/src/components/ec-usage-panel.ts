@@ -13,6 +13,7 @@ import {
 import { dailyCsv, download, ledgerCsv, projectsCsv } from '../csv';
 import { resolveRange, type RangeChoice, type RangeKind } from '../store';
 import { base } from './styles';
+import { SessionWatch } from '../session-watch';
 import './ec-daily-chart';
 import { browserZone } from '../zone';
 
@@ -56,6 +57,9 @@ export class EcUsagePanel extends LitElement {
   declare ledgerFilter: LedgerFilter;
   declare ledgerShown: number;
   declare showAllGrants: boolean;
+
+  // Answers from the worker (a large ledger) re-render the element when they arrive.
+  protected readonly answers = new SessionWatch(this, () => this.session);
 
   constructor() {
     super();
@@ -436,7 +440,7 @@ export class EcUsagePanel extends LitElement {
         </div>
         <span class="muted small">${formatTokens(total)} entries, newest first</span>
         <span class="spacer"></span>
-        <button @click=${() => download(`ledger-${session.accountId}.csv`, ledgerCsv(session.allEntries(this.at)))} data-testid="export-ledger">Export CSV</button>
+        <button @click=${() => this.exportLedger(session)} data-testid="export-ledger">Export CSV</button>
       </div>
       <ol class="ledger-list" data-testid="ledger">
         ${shown.map((e) => html`<li data-kind=${e.kind}>
@@ -456,6 +460,11 @@ export class EcUsagePanel extends LitElement {
       ${total > shown.length ? html`<div class="row"><button @click=${() => { this.ledgerShown += LEDGER_PAGE; }}>
         Show ${Math.min(LEDGER_PAGE, total - shown.length)} more</button></div>` : nothing}
     `;
+  }
+
+  private async exportLedger(session: LedgerSession): Promise<void> {
+    const at = this.at;
+    download(`ledger-${session.accountId}.csv`, ledgerCsv(await session.allEntries(at)));
   }
 
   private requestClose = (): void => {
