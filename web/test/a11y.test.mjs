@@ -4,11 +4,7 @@
 // desktop and phone widths. axe walks open shadow roots, so the Lit components are checked inside.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import { VIEWPORTS, gotoConsole, launchBrowser, openPage, openUsage, startConsoleServer } from './helpers.mjs';
-
-const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+import { VIEWPORTS, gotoConsole, launchBrowser, openPage, openUsage, seriousViolations, startConsoleServer } from './helpers.mjs';
 
 let server;
 let origin;
@@ -24,27 +20,6 @@ after(async () => {
   await browser?.close();
   server?.close();
 });
-
-/**
- * Runs axe on the page as it is and returns its serious and critical violations, each with the
- * nodes it found (target and summary), so a failure says what to fix.
- */
-async function seriousViolations(page) {
-  // The script is evaluated through the DevTools protocol: the page's CSP (no inline script) stays on.
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
-  const results = await page.evaluate(async () => {
-    // Every rule axe runs by default, plus "label-content-name-mismatch" (WCAG 2.5.3, off by
-    // default as experimental): a control's accessible name must contain its visible text.
-    const r = await window.axe.run(document, {
-      resultTypes: ['violations'], rules: { 'label-content-name-mismatch': { enabled: true } },
-    });
-    return r.violations.map((v) => ({
-      id: v.id, impact: v.impact, help: v.help,
-      nodes: v.nodes.map((n) => ({ target: n.target.flat().join(' >>> '), summary: n.failureSummary })),
-    }));
-  });
-  return results.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-}
 
 const STATES = [
   { name: 'projects', hash: '#/projects' },

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   DEMO_AT, VIEWPORTS, demoLedgerPath, fixturesDir, fmtCredits, fmtTokens, gotoConsole, launchBrowser, nodeEngine,
-  openPage, openUsage, reference, referenceAccountReport, screenshot, startConsoleServer,
+  openPage, openUsage, reference, referenceAccountReport, screenshot, screenshotDir, startConsoleServer,
 } from './helpers.mjs';
 import { CONTENT_SECURITY_POLICY } from '../serve.mjs';
 
@@ -429,6 +429,7 @@ test('the project detail page shows tasks and sessions with status, charge, filt
   assert.equal((await tiles.locator('[data-figure=charged] .amount').textContent()).trim(), '75.7100');
   assert.equal((await tiles.locator('[data-figure=cache_hit] .amount').textContent()).trim(), fmtCredits(ref.usage.free.cache_hit_credits));
   assert.equal(await tiles.locator('[data-figure=charged] .value').evaluate((e) => getComputedStyle(e).fontVariantNumeric), 'tabular-nums');
+  await tiles.screenshot({ path: path.join(screenshotDir, 'tiles-project-usage-desktop-light.png') });
   await page.locator('[data-status=cancelled]').first().click();
   const statuses = await page.locator('tr[data-session]').evaluateAll((rows) => rows.map((r) => r.dataset.status));
   const cancelled = ref.tasks.flatMap((t) => t.sessions).filter((s) => s.status === 'cancelled');

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from '../serve.mjs';
@@ -161,3 +162,27 @@ export async function reference(ledgerPath, args) {
 export async function referenceAccountReport(ledgerPath, at) {
   return reference(ledgerPath, ['report', '--at', at]);
 }
+
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Runs axe on the page as it is and returns its serious and critical violations, each with the
+ * nodes it found (target and summary), so a failure says what to fix.
+ */
+export async function seriousViolations(page) {
+  // The script is evaluated through the DevTools protocol: the page's CSP (no inline script) stays on.
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  const results = await page.evaluate(async () => {
+    // Every rule axe runs by default, plus "label-content-name-mismatch" (WCAG 2.5.3, off by
+    // default as experimental): a control's accessible name must contain its visible text.
+    const r = await window.axe.run(document, {
+      resultTypes: ['violations'], rules: { 'label-content-name-mismatch': { enabled: true } },
+    });
+    return r.violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target.flat().join(' >>> '), summary: n.failureSummary })),
+    }));
+  });
+  return results.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+

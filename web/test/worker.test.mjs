@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeLedger } from '../../tests/bench/make-ledger.mjs';
 import {
-  fmtCredits, gotoConsole, launchBrowser, openPage, openUsage, reference, screenshot, startConsoleServer,
+  VIEWPORTS, fmtCredits, gotoConsole, launchBrowser, openPage, openUsage, reference, screenshot, seriousViolations,
+  startConsoleServer,
 } from './helpers.mjs';
 
 const EVENTS = 100_000;
@@ -91,6 +92,7 @@ test('a 100k-event file loads in the worker with a progress bar while the page a
     t.diagnostic(`click input delay while loading: ${click.delayMs.toFixed(1)} ms`);
     assert.ok(wasmHeld, 'the worker was starting when the click came');
     await screenshot(page, 'load-progress-desktop-light');
+    assert.deepEqual(await seriousViolations(page), [], 'axe on the page with the progress bar');
     release();
 
     await page.locator('.layout[data-account="acct_bench"]').waitFor({ timeout: 60_000 });
@@ -193,6 +195,34 @@ test('a cancelled large load never replaces the account; a large file the engine
     assert.equal(await page.locator('[data-testid=load-progress]').count(), 0);
     assert.equal(await page.locator('.layout').getAttribute('data-account'), 'acct_demo', 'the demo account is still shown');
     await screenshot(page, 'load-errors-large-desktop-light');
+    const seen = await collect();
+    assert.deepEqual(seen.errors, []);
+    assert.deepEqual(seen.csp, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the progress bar on a phone, in the dark scheme: readable and accessible', async () => {
+  const { page, context, collect } = await openPage(browser, origin, { viewport: VIEWPORTS.phone, colorScheme: 'dark' });
+  try {
+    await gotoConsole(page, origin, '#/projects');
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    await page.route('**/assets/credits_core-*.wasm', async (route) => { await held; await route.continue(); });
+    // On a phone "Load ledger…" is in the account menu.
+    await page.locator('[data-testid=avatar] button.trigger').click();
+    await page.locator('[data-testid=menu-load]').click();
+    await page.locator('[data-testid=file-input]').setInputFiles(ledgerPath);
+    await page.locator('[data-testid=load-progress][data-phase=checking]').waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
+    await screenshot(page, 'load-progress-phone-dark');
+    assert.deepEqual(await seriousViolations(page), [], 'axe on the phone page with the progress bar');
+    release();
+    await page.locator('.layout[data-account="acct_bench"]').waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid=project-list]').waitFor();
+    await screenshot(page, 'projects-100k-phone-dark');
     const seen = await collect();
     assert.deepEqual(seen.errors, []);
     assert.deepEqual(seen.csp, []);

@@ -339,7 +339,7 @@ export class EcConsole extends LitElement {
         @close=${this.onLoaderClosed} @ledger-file=${this.onLedgerFile}>
         <div class="dialog-head">
           <div class="titles"><h2 id="loader-title">Load your own ledger</h2>
-            <p>See your own account in this console. Processed entirely in this page: no network request.</p></div>
+            <p>See your own account in this console. Processed entirely in your browser: the file is never uploaded.</p></div>
           <button class="ghost icon close" aria-label="Close" @click=${() => { this.loaderOpen = false; }}>✕</button>
         </div>
         <div class="dialog-body">

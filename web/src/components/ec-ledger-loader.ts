@@ -37,7 +37,10 @@ export class EcLedgerLoader extends LitElement {
     .errors { margin-top: 16px; }
     .errors table { font-size: 12.5px; }
     .errors td.code { font-family: var(--font-mono); white-space: nowrap; color: var(--danger); }
-    .errors td.pointer, .errors td.event { font-family: var(--font-mono); white-space: nowrap; }
+    .errors td.event { font-family: var(--font-mono); white-space: nowrap; }
+    /* A pointer into a large document is long ("/events/99893/provider_usage/usage/…"): it wraps at
+       its slashes, so the problem beside it stays readable without scrolling sideways. */
+    .errors td.pointer { font-family: var(--font-mono); overflow-wrap: anywhere; min-width: 120px; max-width: 260px; }
     .errors td.message { overflow-wrap: anywhere; min-width: 200px; }
     .errors .table-wrap { border: 1px solid var(--border); border-radius: var(--radius); max-height: 45vh; }
     @media (max-width: 640px) {
@@ -56,7 +59,7 @@ export class EcLedgerLoader extends LitElement {
         <p>Drop a ledger file (<span class="mono">easycoda.ledger/1</span> JSON) here, or</p>
         <input id="file" class="sr-only" type="file" accept=".json,application/json" data-testid="file-input" @change=${this.onPick}>
         <label class="button primary" for="file">Choose a file…</label>
-        <p class="small">The file is read and checked in this page; it is never uploaded.</p>
+        <p class="small">The file is read and checked in your browser; it is never uploaded.</p>
       </div>
       ${this.busy ? html`<p role="status" class="muted">Reading…</p>` : nothing}
       ${this.errors ? html`
@@ -72,7 +75,7 @@ export class EcLedgerLoader extends LitElement {
               <tbody>${this.errors.map((e) => html`<tr data-testid="load-error">
                 <td class="code" data-label="Code">${e.code}</td>
                 <td class="event" data-label="Event">${e.event_id ?? '—'}</td>
-                <td class="pointer" data-label="Where">${e.pointer || '(document)'}</td>
+                <td class="pointer" data-label="Where">${breakableAt(e.pointer || '(document)', '/')}</td>
                 <td class="message" data-label="Problem">${e.message}</td>
               </tr>`)}</tbody>
             </table>
@@ -104,6 +107,11 @@ export class EcLedgerLoader extends LitElement {
   private emit(file: File): void {
     this.dispatchEvent(new CustomEvent<File>('ledger-file', { detail: file, bubbles: true, composed: true }));
   }
+}
+
+/** The text with a line-break opportunity (<wbr>) before each `separator`: rendered as text, never markup. */
+function breakableAt(text: string, separator: string) {
+  return text.split(separator).map((part, i) => (i === 0 ? part : html`<wbr>${separator}${part}`));
 }
 
 customElements.define('ec-ledger-loader', EcLedgerLoader);
