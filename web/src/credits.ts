@@ -76,6 +76,12 @@ export class PendingAnswer extends Error {
   }
 }
 
+/** A failure of the worker itself, shaped as the engine's errors so a view explains it (describe.ts guard). */
+function workerFailure(error: unknown): { errors: CreditError[] } {
+  const message = error instanceof Error ? error.message : String(error);
+  return { errors: [{ code: 'worker_failed', event_id: null, pointer: '', message: `The credit worker could not answer: ${message}` }] };
+}
+
 /** The most questions one view waits for in turn (settle): a view asks a handful. */
 const SETTLE_ROUNDS_MAX = 64;
 
@@ -210,7 +216,8 @@ export class LedgerSession extends EventTarget {
       (answer) => { this.keep(key, answer); },
       (refusal: unknown) => {
         if (this.refusals.size > 200) this.refusals.clear();
-        this.refusals.set(key, refusal);
+        // A worker that failed (not a refused question) is explained where the answer would be.
+        this.refusals.set(key, documentErrors(refusal) ? refusal : workerFailure(refusal));
       },
     ).finally(() => {
       this.pending.delete(key);
