@@ -546,6 +546,25 @@ STORE_CASE(concurrent_writers, "concurrent writers: each account's seqs are 1..n
     INFO("stale answers retried: " << stale_answers.load());
 }
 
+TEST_CASE("PostgreSQL store: connections the database closed are replaced", "[store][postgres]") {
+    run_on_postgres([](const std::string& url) {
+        auto store = opened(url);
+        REQUIRE(store->append(batch("acct", 0, events("e", 1, 3))).has_value());
+        // Fill the pool with several idle connections, then have the server end every one of
+        // them (as a restart or an administrator would).
+        std::vector<std::thread> readers;
+        for (int i = 0; i < 6; ++i) readers.emplace_back([&] { CHECK(store->events_after("acct", 0, 10).size() == 3); });
+        for (auto& reader : readers) reader.join();
+        const std::int64_t ended = sql_integer(
+            url, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                 "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+        CHECK(ended >= 1);
+        CHECK(store->account("acct")->last_seq == 3);
+        CHECK(store->append(batch("acct", 3, events("e", 4, 2))) == std::optional<std::int64_t>(5));
+        CHECK(seqs_of(store->events_after("acct", 0, 10)) == one_to(5));
+    });
+}
+
 // ------------------------------------------------------------------------------------------
 // Insert rate (a benchmark: prints figures, asserts nothing about time). Hidden; run with
 //   build/native/credits_server_tests '[bench]'
