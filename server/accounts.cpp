@@ -153,6 +153,28 @@ std::string canonical(const nlohmann::json& value) {
     return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// Whether the body's brackets nest at most `depth_max` deep (strings skipped): a
+// deeper body is left to the core, which rejects it without building a tree, while
+// a general JSON parser would build millions of nested values first.
+bool nesting_within(std::string_view text, int depth_max) {
+    int depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > depth_max) return false;
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+    return true;
+}
+
 // The rejection of a body that does not even name its account: the core's
 // errors for it (the single source of error texts).
 Reply rejected_by_core(const Engine& engine, const std::string& body) {
@@ -164,6 +186,12 @@ Reply rejected_by_core(const Engine& engine, const std::string& body) {
 }  // namespace
 
 Reply AccountService::ingest(std::string body) {
+    // Ledger documents nest a few levels (events, provider usage); far deeper is no document.
+    constexpr int nesting_max = 64;
+    if (!nesting_within(body, nesting_max)) {
+        metrics_.record_ingest(false, 0, 0);
+        return rejected_by_core(engine_, body);
+    }
     IngestAttempt attempt;
     attempt.document = nlohmann::json::parse(body, nullptr, false);
     const nlohmann::json& doc = attempt.document;
