@@ -96,6 +96,24 @@ const std::set<std::string>& allowed_parameters(RouteName name) {
     }
 }
 
+// The first query parameter of the raw target that the route does not take or
+// that is given twice (the library's parsed parameters fold exact repeats).
+std::optional<std::string> unexpected_parameter(std::string_view target, const std::set<std::string>& allowed) {
+    const std::size_t question = target.find('?');
+    if (question == std::string_view::npos) return std::nullopt;
+    std::string_view query = target.substr(question + 1);
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < 256 && !query.empty(); ++i) {  // the target is at most 8 KiB anyway
+        const std::size_t amp = query.find('&');
+        const std::string_view pair = query.substr(0, amp);
+        const std::string key = httplib::detail::decode_url(std::string(pair.substr(0, pair.find('='))), true);
+        if (!pair.empty() && (allowed.count(key) == 0 || !seen.insert(key).second)) return key;
+        if (amp == std::string_view::npos) return std::nullopt;
+        query.remove_prefix(amp + 1);
+    }
+    return query.empty() ? std::nullopt : std::optional<std::string>("&");
+}
+
 void send_json(httplib::Response& res, int status, std::string body) {
     res.status = status;
     res.set_content(std::move(body), "application/json");
@@ -198,10 +216,21 @@ void HttpServer::Impl::configure() {
     server.set_write_timeout(options.io_timeout_s, 0);
     server.set_keep_alive_timeout(options.keep_alive_s);
     server.set_keep_alive_max_count(options.keep_alive_requests_max);
-    server.set_pre_routing_handler([this](const httplib::Request&, httplib::Response& res) {
+    // Runs before the body is read: a POST that is not JSON is refused before the library
+    // reads (and, for a form, parses) its body, and the connection is closed over it.
+    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
         current_request = RequestContext{std::chrono::steady_clock::now(), "unmatched",
                                          "req-" + std::to_string(request_counter.fetch_add(1) + 1)};
         res.set_header("X-Request-Id", current_request.request_id);
+        const std::string_view target = req.target;
+        const std::optional<RouteMatch> m = match_route(target.substr(0, target.find('?')));
+        if (m) current_request.route = m->pattern;
+        if (req.method == "POST" && m && std::string_view(m->method) == "POST" &&
+            !is_json_media_type(req.get_header_value("Content-Type"))) {
+            res.set_header("Connection", "close");
+            send_error(res, 415, "unsupported_media_type", "A POST body must be application/json.");
+            return httplib::Server::HandlerResponse::Handled;
+        }
         return httplib::Server::HandlerResponse::Unhandled;
     });
     const auto handler = [this](const httplib::Request& req, httplib::Response& res) { dispatch(req, res); };
@@ -255,7 +284,6 @@ void HttpServer::Impl::dispatch(const httplib::Request& req, httplib::Response& 
     const std::string_view target = req.target;
     const std::optional<RouteMatch> m = match_route(target.substr(0, target.find('?')));
     if (!m) return send_error(res, 404, "not_found", "No such route.");
-    current_request.route = m->pattern;
     const bool method_ok = req.method == m->method || (req.method == "HEAD" && std::string_view(m->method) == "GET");
     if (!method_ok) {
         res.set_header("Allow", m->method);
@@ -281,14 +309,8 @@ std::optional<Principal> HttpServer::Impl::authorize(const httplib::Request& req
 }
 
 void HttpServer::Impl::route(const RouteMatch& m, const httplib::Request& req, httplib::Response& res) {
-    if (std::string_view(m.method) == "POST" && !is_json_media_type(req.get_header_value("Content-Type"))) {
-        return send_error(res, 415, "unsupported_media_type", "A POST body must be application/json.");
-    }
-    const std::set<std::string>& allowed = allowed_parameters(m.name);
-    for (const auto& [key, value] : req.params) {
-        if (allowed.count(key) == 0 || req.get_param_value_count(key.c_str()) != 1) {
-            return send_error(res, 400, "bad_request", "Query parameter \"" + key.substr(0, 64) + "\" is not allowed here, or repeated.");
-        }
+    if (const std::optional<std::string> wrong = unexpected_parameter(req.target, allowed_parameters(m.name))) {
+        return send_error(res, 400, "bad_request", "Query parameter \"" + wrong->substr(0, 64) + "\" is not allowed here, or repeated.");
     }
     switch (m.name) {
         case RouteName::healthz: {
