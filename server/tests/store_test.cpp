@@ -233,6 +233,7 @@ STORE_CASE(migrations_are_versioned_and_idempotent, "migrations are numbered, ap
     CHECK(sql_integer(url, "SELECT min(version) FROM schema_migrations") == 1);
     CHECK(sql_integer(url, "SELECT max(version) FROM schema_migrations") == newest);
     CHECK_FALSE(store->account("acct").has_value());
+    if (!is_postgres(url)) CHECK(std::filesystem::exists(url.substr(7) + "-wal"));  // WAL mode is on
 
     // A database a newer server migrated is not used by this one.
     sql_run(url, "INSERT INTO schema_migrations (version, applied_at) VALUES (" + std::to_string(newest + 1) +
@@ -544,6 +545,25 @@ STORE_CASE(concurrent_writers, "concurrent writers: each account's seqs are 1..n
         for (std::size_t j = i; j < i + events_per_batch; ++j) CHECK(shared[j].event_id.rfind(batch_prefix, 0) == 0);
     }
     INFO("stale answers retried: " << stale_answers.load());
+}
+
+TEST_CASE("PostgreSQL store: connections the database closed are replaced", "[store][postgres]") {
+    run_on_postgres([](const std::string& url) {
+        auto store = opened(url);
+        REQUIRE(store->append(batch("acct", 0, events("e", 1, 3))).has_value());
+        // Fill the pool with several idle connections, then have the server end every one of
+        // them (as a restart or an administrator would).
+        std::vector<std::thread> readers;
+        for (int i = 0; i < 6; ++i) readers.emplace_back([&] { CHECK(store->events_after("acct", 0, 10).size() == 3); });
+        for (auto& reader : readers) reader.join();
+        const std::int64_t ended = sql_integer(
+            url, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                 "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+        CHECK(ended >= 1);
+        CHECK(store->account("acct")->last_seq == 3);
+        CHECK(store->append(batch("acct", 3, events("e", 4, 2))) == std::optional<std::int64_t>(5));
+        CHECK(seqs_of(store->events_after("acct", 0, 10)) == one_to(5));
+    });
 }
 
 // ------------------------------------------------------------------------------------------
