@@ -356,10 +356,11 @@ std::optional<Reply> AccountService::commit(Entry& e, const std::string& account
         // Nothing new (every event a repeat): nothing to store. The fast path's ledger
         // counted the repeats (see refresh_after_commit) and is dropped, to be loaded
         // again when next used; the slow path did not touch the entry.
+        Reply reply{200, "{\"accepted\":0,\"duplicates_ignored\":" + std::to_string(counts->second) +
+                             ",\"cursor\":" + std::to_string(e.cursor) + "}"};
         if (!whole && counts->second > 0) e.reset();
         metrics_.record_ingest(true, counts->first, counts->second);
-        return Reply{200, "{\"accepted\":0,\"duplicates_ignored\":" + std::to_string(counts->second) +
-                              ",\"cursor\":" + std::to_string(e.cursor) + "}"};
+        return reply;
     }
     const std::optional<std::int64_t> moved = store_.append(batch);
     if (!moved) {

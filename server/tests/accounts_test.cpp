@@ -404,7 +404,8 @@ TEST_CASE("accounts: repeats are not stored, so the report counts none of them",
     std::vector<Json> first(events.begin(), events.begin() + 20);
     first.push_back(events[5]);
     REQUIRE(body_of(service.ingest(fragment(first, 0, first.size())))["duplicates_ignored"] == 1);
-    REQUIRE(body_of(service.ingest(fragment(events, 0, 20)))["duplicates_ignored"] == 20);
+    CHECK(body_of(service.ingest(fragment(events, 0, 20))) == Json{{"accepted", 0}, {"duplicates_ignored", 20}, {"cursor", 20}});
+    CHECK(body_of(service.ingest(fragment(events, 0, 20))) == Json{{"accepted", 0}, {"duplicates_ignored", 20}, {"cursor", 20}});
     ingest_all(service, std::vector<Json>(events.begin(), events.end()), 1000);
     std::vector<Json> last(events.end() - 5, events.end());
     last.push_back(purchase("buy_last", instant("2026-05-20T20:00:00Z")));
