@@ -58,11 +58,11 @@ public:
         // Turning a new file to WAL takes an exclusive lock, and SQLite answers "busy" at once,
         // without waiting in its busy handler, when another connection is turning it at the same
         // moment (two servers starting on one new file): so wait here, as long as the busy timeout.
-        int code = SQLITE_BUSY;
-        for (int waited_ms = 0; waited_ms <= busy_timeout_ms; waited_ms += busy_retry_ms) {
-            code = sqlite3_exec(db_, "PRAGMA journal_mode=WAL", read_mode, &journal_mode, nullptr);
-            if ((code & 0xFF) != SQLITE_BUSY) break;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+        int code = sqlite3_exec(db_, "PRAGMA journal_mode=WAL", read_mode, &journal_mode, nullptr);
+        while ((code & 0xFF) == SQLITE_BUSY && std::chrono::steady_clock::now() < deadline) {
             std::this_thread::sleep_for(std::chrono::milliseconds(busy_retry_ms));
+            code = sqlite3_exec(db_, "PRAGMA journal_mode=WAL", read_mode, &journal_mode, nullptr);
         }
         if (code != SQLITE_OK) {
             const std::string message = sqlite3_errmsg(db_);
