@@ -4,12 +4,13 @@
 // the document the server exports (/document) and for the checkpointed one (/console-ledger).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { generateLedgerLines } from '../bench/make-ledger.mjs';
 import {
-  DEMO_PATH, ROOT, cli, cliAnswer, client, databaseKinds, documentOf, etagOf, gunzip, makeToken,
+  DEMO_PATH, ROOT, SERVER_BIN, cli, cliAnswer, client, databaseKinds, documentOf, etagOf, gunzip, makeToken,
   request, sleep, startServer,
 } from './harness.mjs';
 
@@ -112,6 +113,19 @@ for (const kind of databaseKinds()) {
       const body = r.json();
       assert.equal(body.status, 'ok');
       assert.ok(Number.isInteger(body.schema_version) && body.schema_version >= 1, r.text);
+    });
+
+    test('the command line: migrate prints the schema version, a wrong command exits 2, a taken port exits 1', async () => {
+      const migrate = spawnSync(SERVER_BIN, ['migrate', '--database', s.database], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(migrate.status, 0, migrate.stderr);
+      const version = (await request(s.base, '/healthz')).json().schema_version;
+      assert.match(migrate.stdout, new RegExp(`\\b${version}\\b`));
+      for (const wrong of [['bogus'], ['serve', '--listen'], ['token', '--database', s.database], ['serve', '--no-such-flag']]) {
+        const r = spawnSync(SERVER_BIN, wrong, { encoding: 'utf8', timeout: 30_000 });
+        assert.equal(r.status, 2, `credits-server ${wrong.join(' ')}: ${r.stderr}`);
+      }
+      const taken = spawnSync(SERVER_BIN, ['serve', '--database', s.database, '--listen', `127.0.0.1:${s.server.port}`], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(taken.status, 1, `a port in use: ${taken.stderr}`);
     });
 
     test('the demo ledger is accepted whole; posting it again stores nothing and counts every event a duplicate', async () => {

@@ -120,8 +120,8 @@ export class PostgresCluster {
 /**
  * The databases every suite runs on. Each entry: {name, open(): Promise<backend>} where a
  * backend has newDatabase() -> URL and close(). PostgreSQL is left out only when it is not
- * installed and CREDITS_REQUIRE_POSTGRES is not 1; when it is installed and does not start,
- * its suite fails.
+ * installed and CREDITS_REQUIRE_POSTGRES is not 1 (or by hand, CREDITS_TEST_DATABASES); when
+ * it is installed and does not start, its suite fails.
  */
 export function databaseKinds() {
   const kinds = [{
@@ -151,7 +151,9 @@ export function databaseKinds() {
   } else {
     process.emitWarning('PostgreSQL is not installed: the PostgreSQL suites are not run (CREDITS_REQUIRE_POSTGRES=1 makes this fail)');
   }
-  return kinds;
+  // CREDITS_TEST_DATABASES=sqlite (a comma list) narrows a run by hand; never below PostgreSQL when it is required.
+  const only = process.env.CREDITS_TEST_DATABASES?.split(',').map((x) => x.trim()).filter(Boolean);
+  return only ? kinds.filter((k) => only.includes(k.name) || (REQUIRE_POSTGRES && k.name === 'postgresql')) : kinds;
 }
 
 // ---------------------------------------------------------------------------------------------
