@@ -61,9 +61,11 @@ function questions(accountId, projects, at, { from, to } = {}) {
   const list = [
     { path: `${base}/report${q({ at })}`, args: ['report', '--at', at] },
     { path: `${base}/forecast${q({ at })}`, args: ['forecast', '--at', at], exact: true },
-    { path: `${base}/report${q({ at, utc_offset: '+00:00' })}`, args: ['report', '--at', at, '--utc-offset', '+00:00'] },
+    // Daily rows in another zone than the account's: a checkpoint's day of history goes on the date
+    // of its earliest record there, so only the bytes of /console-ledger are promised (zone: true).
+    { path: `${base}/report${q({ at, utc_offset: '+00:00' })}`, args: ['report', '--at', at, '--utc-offset', '+00:00'], zone: true },
     { path: `${base}/report${q({ at, utc_offsets: '+01:00,2026-03-29T01:00:00Z=+02:00,2026-10-25T01:00:00Z=+01:00' })}`,
-      args: ['report', '--at', at, '--utc-offsets', '+01:00,2026-03-29T01:00:00Z=+02:00,2026-10-25T01:00:00Z=+01:00'] },
+      args: ['report', '--at', at, '--utc-offsets', '+01:00,2026-03-29T01:00:00Z=+02:00,2026-10-25T01:00:00Z=+01:00'], zone: true },
   ];
   if (from && to) list.push({ path: `${base}/report${q({ at, from, to })}`, args: ['report', '--at', at, '--from', from, '--to', to] });
   for (const p of projects) {
@@ -169,14 +171,14 @@ for (const kind of databaseKinds()) {
       const S = Date.parse(JSON.parse(consoleLedger).checkpoint.at);
       const projects = demo.projects.map((p) => p.id);
       for (const at of ['2026-12-01T00:00:00Z', '2026-11-20T08:30:00+08:00', '2027-02-01T00:00:00Z']) {
-        for (const question of questions(ACCOUNT, projects, at, { from: '2026-10-01T00:00:00Z', to: '2026-11-15T00:00:00Z' })) {
+        for (const question of questions(ACCOUNT, projects, at, { from: '2026-10-01T00:00:00+08:00', to: '2026-11-15T00:00:00+08:00' })) {
           const r = await svc.get(question.path);
           assert.equal(r.status, 200, `${question.path}: ${r.text}`);
           assert.match(r.headers['content-type'], /^application\/json/);
           assert.equal(r.text, cliAnswer(question.args, consoleLedger).toString(), `${question.path} vs credits ${question.args.join(' ')} console-ledger`);
           const full = cliAnswer(question.args, exported);
           if (question.exact) assert.equal(r.text, full.toString(), `${question.path} vs the whole history`);
-          else if (!question.project) assertSameFigures(r.body, full, question.path);
+          else if (!question.project && !question.zone) assertSameFigures(r.body, full, question.path);
         }
       }
       // Before the checkpoint the server answers from the whole stored history: the /document bytes.
@@ -396,7 +398,7 @@ for (const kind of databaseKinds()) {
       assert.equal(d1.events.length, one.events.length);
       const at = '2026-01-01T00:00:00Z';
       const c1 = (await svc.get('/v1/accounts/acct_gen_one/console-ledger')).body;
-      for (const question of questions('acct_gen_one', ['prj_0000', 'prj_0003'], at, { from: '2025-12-01T00:00:00Z', to: '2025-12-20T00:00:00Z' })) {
+      for (const question of questions('acct_gen_one', ['prj_0000', 'prj_0003'], at, { from: '2025-12-01T00:00:00+08:00', to: '2025-12-20T00:00:00+08:00' })) {
         const a = await svc.get(question.path);
         const b = await svc.get(question.path.replace('acct_gen_one', 'acct_gen_split'));
         assert.equal(a.status, 200, `${question.path}: ${a.text}`);
@@ -404,7 +406,7 @@ for (const kind of databaseKinds()) {
         assert.equal(a.text, cliAnswer(question.args, c1).toString(), question.path);
         const full = cliAnswer(question.args, one);
         if (question.exact) assert.equal(a.text, full.toString(), question.path);
-        else if (!question.project) assertSameFigures(a.body, full, question.path);
+        else if (!question.project && !question.zone) assertSameFigures(a.body, full, question.path);
       }
     });
 

@@ -76,7 +76,7 @@ for (const kind of databaseKinds()) {
             }
           } catch {
             unanswered.add(batch.index);
-            await sleep(20);
+            await sleep(50);  // the server is down: give it a moment to come back
           }
         }
       }
