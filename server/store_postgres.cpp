@@ -309,6 +309,9 @@ private:
                 const bool may_have_died_idle = lease.reused();
                 lease.discard();
                 if (!may_have_died_idle || attempt >= connections_max) throw;
+            } catch (...) {  // out of memory, say: still never lend a connection left mid-transaction
+                if (!lease->healthy()) lease.discard();
+                throw;
             }
         }
     }

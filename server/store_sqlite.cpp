@@ -47,9 +47,27 @@ public:
         sqlite3_busy_timeout(db_, busy_timeout_ms);
         // WAL is a property of the file (the first connection sets it); the others are per
         // connection and must be set on every one.
-        exec("PRAGMA journal_mode=WAL");
-        exec("PRAGMA synchronous=FULL");
-        exec("PRAGMA foreign_keys=ON");
+        std::string journal_mode;
+        const auto read_mode = [](void* out, int columns, char** values, char**) {
+            if (columns == 1 && values[0] != nullptr) *static_cast<std::string*>(out) = values[0];
+            return 0;
+        };
+        if (sqlite3_exec(db_, "PRAGMA journal_mode=WAL", read_mode, &journal_mode, nullptr) != SQLITE_OK) {
+            const std::string message = sqlite3_errmsg(db_);
+            sqlite3_close_v2(db_);
+            throw StoreError("SQLite could not open " + path + ": " + message);
+        }
+        if (journal_mode != "wal") {  // e.g. a file system without shared memory
+            sqlite3_close_v2(db_);
+            throw StoreError("SQLite would not use WAL mode for " + path + " (journal mode " + journal_mode + ")");
+        }
+        try {
+            exec("PRAGMA synchronous=FULL");
+            exec("PRAGMA foreign_keys=ON");
+        } catch (const StoreError&) {
+            sqlite3_close_v2(db_);
+            throw;
+        }
     }
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;

@@ -233,6 +233,7 @@ STORE_CASE(migrations_are_versioned_and_idempotent, "migrations are numbered, ap
     CHECK(sql_integer(url, "SELECT min(version) FROM schema_migrations") == 1);
     CHECK(sql_integer(url, "SELECT max(version) FROM schema_migrations") == newest);
     CHECK_FALSE(store->account("acct").has_value());
+    if (!is_postgres(url)) CHECK(std::filesystem::exists(url.substr(7) + "-wal"));  // WAL mode is on
 
     // A database a newer server migrated is not used by this one.
     sql_run(url, "INSERT INTO schema_migrations (version, applied_at) VALUES (" + std::to_string(newest + 1) +
