@@ -364,12 +364,23 @@ export function cli(args, input) {
   return { status: r.status, stdout: r.stdout };
 }
 
-/** The CLI's answer for a document (string/Buffer/object); throws unless it answered (exit 0). */
+/**
+ * The CLI's answer for a document (string/Buffer/object); throws unless it answered (exit 0).
+ * The CLI ends its output with a newline for the terminal; the answer is the JSON before it
+ * (what the core and the WebAssembly module return, and what the server sends and its ETag
+ * names), so the newline is checked and taken off.
+ */
 export function cliAnswer(args, doc) {
   const input = typeof doc === 'string' || Buffer.isBuffer(doc) ? doc : JSON.stringify(doc);
   const r = cli(args, input);
   if (r.status !== 0) throw new Error(`credits ${args.join(' ')} rejected the document: ${r.stdout.toString().slice(0, 2000)}`);
-  return r.stdout;
+  return withoutNewline(r.stdout);
+}
+
+/** stdout without its one closing newline (which must be there). */
+export function withoutNewline(stdout) {
+  if (stdout[stdout.length - 1] !== 0x0a) throw new Error('the CLI did not end its output with a newline');
+  return stdout.subarray(0, stdout.length - 1);
 }
 
 /** Writes a file in a temp folder; its path. */
