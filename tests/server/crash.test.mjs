@@ -23,7 +23,7 @@ const END_MS = Date.parse('2026-10-30T00:00:00Z');
 const REPORT_AT = '2026-11-01T00:00:00Z';
 
 const SEED = Number(process.env.CRASH_SEED ?? (Date.now() % 1_000_000));
-const KILLS = 12;
+const KILLS = 15;
 const BATCHES = 1200;           // more than the clients get through: they stop when the killing ends
 const EVENTS_PER_BATCH = 100;
 const POSTERS = 2;
@@ -35,7 +35,7 @@ for (const kind of databaseKinds()) {
     before(async () => { backend = await kind.open(); });
     after(() => backend?.close());
 
-    test(`${KILLS} SIGKILLs while clients post batches: acknowledged batches whole, none in part, the report the CLI's`, async () => {
+    test(`${KILLS} SIGKILLs while clients post batches: acknowledged batches whole, none in part, the report the CLI's`, async (t) => {
       const rng = prng(SEED);
       const database = backend.newDatabase();
       const token = makeToken(database);
@@ -148,12 +148,12 @@ for (const kind of databaseKinds()) {
         const wasStored = storedBatches.some((b) => b.index === i);
         assert.deepEqual([accepted, dup], wasStored ? [0, EVENTS_PER_BATCH] : [EVENTS_PER_BATCH, 0], `batch ${i} posted again`);
       }
-      process.stdout.write(`# ${kind.name}: ${KILLS} kills in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${acknowledged.size} batches acknowledged, ` +
-        `${unanswered.size} unanswered, ${storedBatches.length} stored (${storedBatches.length - acknowledged.size} of them unacknowledged)\n`);
+      t.diagnostic(`${kind.name}: ${KILLS} kills in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${acknowledged.size} batches acknowledged, ` +
+        `${unanswered.size} unanswered, ${storedBatches.length} stored (${storedBatches.length - acknowledged.size} of them unacknowledged)`);
       await server.stop();
     });
 
-    test('SIGTERM: an ingest in flight completes and is stored, then the server exits 0', async () => {
+    test('SIGTERM: an ingest in flight completes and is stored, then the server exits 0', async (t) => {
       const database = backend.newDatabase();
       const token = makeToken(database);
       const server = new ServerProcess(database);
@@ -191,7 +191,7 @@ for (const kind of databaseKinds()) {
       const { code, signal } = await exited;
       assert.equal(signal, null);
       assert.equal(code, 0, `exit after SIGTERM:\n${server.stderr.slice(-2000)}`);
-      process.stdout.write(`# ${kind.name}: SIGTERM at ${termAt.toFixed(0)} ms, the ingest answered at ${answeredAt.toFixed(0)} ms\n`);
+      t.diagnostic(`${kind.name}: SIGTERM at ${termAt.toFixed(0)} ms, the ingest answered at ${answeredAt.toFixed(0)} ms`);
       // After SIGTERM no new request is taken; after a restart the batch is there, whole.
       await server.start();
       const exported = await client(server.base, token).get('/v1/accounts/acct_demo/document');
