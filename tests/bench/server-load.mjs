@@ -117,6 +117,9 @@ async function measure(kind) {
       const loader = new http.Agent({ keepAlive: true, maxSockets: 1 });
       for (const body of yearBatches(big, 'acct_year', 10_000)) await ingestOk(loader, server.port, token, body);
       result.bigEvents = big.events.length;
+      const consoleLedger = JSON.parse((await call(loader, server.port, token, 'GET', '/v1/accounts/acct_year/console-ledger')).text);
+      result.checkpointAt = consoleLedger.checkpoint?.at ?? 'none';
+      result.consoleEvents = consoleLedger.events.length;
       const reportPath = `/v1/accounts/acct_year/report?at=${REPORT_AT}`;
       const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
       for (let i = 0; i < 20; i++) await call(agent, server.port, token, 'GET', reportPath);  // warm-up
@@ -201,7 +204,8 @@ const section = [
     `on the same cores; SQLite in a temp folder (WAL, synchronous=FULL), PostgreSQL a throwaway cluster with its defaults. ` +
     `Ingest: ${int(EVENTS_PER_CLIENT)} events of tests/bench/make-ledger.mjs per client, each client its own account, one connection each. ` +
     `Reports: ${REPORT_RATE * REPORT_SECONDS} requests over ${REPORT_SECONDS} s (open loop, up to 32 keep-alive connections) at ${REPORT_AT}. ` +
-    `History: ${HISTORY_BATCHES} batches of new sessions, each posted to both accounts in turn.`,
+    `History: ${HISTORY_BATCHES} batches of new sessions, each posted to both accounts in turn; the one-year account's checkpoint ` +
+    `before them: ${results.map((r) => `${r.name} ${r.checkpointAt} (${int(r.consoleEvents)} events after it)`).join(', ')}.`,
   '',
   ...rows,
   '<!-- /server -->',

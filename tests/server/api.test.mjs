@@ -508,6 +508,20 @@ for (const kind of databaseKinds()) {
       assert.equal(zero.status, 204);
     });
 
+    test('/changes: beyond --waiters-max (32) waiting long-polls the next is 429 too_many_waiters with Retry-After', async () => {
+      const cursor = await cursorOf(ACCOUNT);
+      const waiting = Array.from({ length: 32 }, () => svc.get(`/v1/accounts/${ACCOUNT}/changes?after=${cursor}&wait=2`));
+      await sleep(500);
+      const extra = await svc.get(`/v1/accounts/${ACCOUNT}/changes?after=${cursor}&wait=2`);
+      assert.equal(extra.status, 429, extra.text);
+      assert.equal(extra.json().errors[0].code, 'too_many_waiters');
+      assert.equal(extra.headers['retry-after'], '1');
+      const answers = await Promise.all(waiting);
+      assert.deepEqual(answers.map((r) => r.status), Array(32).fill(204));
+      // Once they are answered, a long-poll is taken again.
+      assert.equal((await svc.get(`/v1/accounts/${ACCOUNT}/changes?after=${cursor}&wait=0`)).status, 204);
+    });
+
     test('/changes pages more than 10,000 events with Credits-More', async () => {
       const doc = generated(12_000, 'acct_pages');
       let cursor = 0;

@@ -179,6 +179,9 @@ for (const kind of databaseKinds()) {
         req.write(buffer.subarray(0, buffer.length >> 1));
         restSent.then(() => req.end(buffer.subarray(buffer.length >> 1)));
       });
+      // And a long-poll waiting for changes, which shutdown answers 204 at once (not after its 25 s).
+      const poll = request(server.base, '/v1/accounts/acct_demo/changes?after=1&wait=25', { timeoutMs: 30_000,
+        headers: { Authorization: `Bearer ${token}` } }).then((answer) => ({ ...answer, at: performance.now() - t0 }));
       await sleep(200);
       const termAt = performance.now() - t0;
       const exited = server.stop({ timeoutMs: 30_000 });
@@ -188,6 +191,9 @@ for (const kind of databaseKinds()) {
       const answeredAt = performance.now() - t0;
       assert.equal(r.status, 200, r.text);
       assert.deepEqual(JSON.parse(r.text), { accepted: 9000, duplicates_ignored: 0, cursor: 9001 });
+      const polled = await poll;
+      assert.equal(polled.status, 204, `the waiting long-poll at shutdown: ${polled.status} ${polled.text}`);
+      assert.ok(polled.at - termAt < 5000, `the long-poll answered ${(polled.at - termAt).toFixed(0)} ms after SIGTERM`);
       const { code, signal } = await exited;
       assert.equal(signal, null);
       assert.equal(code, 0, `exit after SIGTERM:\n${server.stderr.slice(-2000)}`);
