@@ -113,6 +113,7 @@ private:
     std::optional<Reply> ingest_once(Entry& entry, const std::string& account_id, const std::string& body,
                                      const IngestAttempt& attempt);
     std::optional<Reply> ingest_new_account(Entry& entry, const std::string& body, const IngestAttempt& attempt);
+    void refresh_after_commit(Entry& entry, const std::string& account_id);
     bool fast_path_holds(const Entry& entry, const IngestAttempt& attempt, const std::vector<StoredEvent>& stored);
     std::optional<Reply> commit(Entry& entry, const std::string& account_id, const IngestAttempt& attempt,
                                 const std::vector<StoredEvent>& stored, const Answer& answer,

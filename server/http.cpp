@@ -1,11 +1,15 @@
 #include "http.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <condition_variable>
 #include <ctime>
+#include <deque>
+#include <thread>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -14,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth.h"
+#include "worker_pool.h"
 #include "credits/errors.h"
 
 namespace credits::server {
@@ -114,6 +119,8 @@ std::optional<std::string> unexpected_parameter(std::string_view target, const s
     return query.empty() ? std::nullopt : std::optional<std::string>("&");
 }
 
+// The core's bytes exactly (the CLI prints them followed by a newline), so a report's
+// ETag is the digest the console computes of its own answer.
 void send_json(httplib::Response& res, int status, std::string body) {
     res.status = status;
     res.set_content(std::move(body), "application/json");
@@ -133,10 +140,33 @@ std::pair<const char*, const char*> default_error(int status) {
         case 408: return {"request_timeout", "The request was not sent in time."};
         case 413: return {"body_too_large", "The body is larger than this server accepts."};
         case 414: return {"uri_too_long", "The request target is too long."};
+        case 431: return {"headers_too_large", "The request's headers are larger than this server accepts."};
         case 415: return {"unsupported_media_type", "A POST body must be application/json."};
         case 503: return {"overloaded", "The server is busy; try again."};
         default: return {status >= 500 ? "internal_error" : "bad_request", "The request failed."};
     }
+}
+
+// The library bounds each header line and the request line, not their number or sum.
+constexpr std::size_t headers_count_max = 100;
+constexpr std::size_t headers_bytes_max = 32 * 1024;
+
+bool headers_within_limits(const httplib::Headers& headers) {
+    if (headers.size() > headers_count_max) return false;
+    std::size_t total = 0;
+    for (const auto& [name, value] : headers) total += name.size() + value.size() + 4;
+    return total <= headers_bytes_max;
+}
+
+bool content_length_over(const httplib::Request& req, std::size_t limit) {
+    if (!req.has_header("Content-Length")) return false;
+    const std::string text = req.get_header_value("Content-Length");
+    if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos) return false;
+    return std::stoull(text) > limit;  // a malformed length is the library's 400
+}
+
+std::string body_too_large_message(std::size_t limit) {
+    return "The body is larger than this server accepts (" + std::to_string(limit) + " bytes).";
 }
 
 bool is_json_media_type(const std::string& content_type) {
@@ -198,8 +228,8 @@ struct HttpServer::Impl {
         : options(std::move(o)), store(s), service(a), metrics(m) {}
 
     void configure();
-    void dispatch(const httplib::Request& req, httplib::Response& res);
-    void route(const RouteMatch& m, const httplib::Request& req, httplib::Response& res);
+    void dispatch(const httplib::Request& req, httplib::Response& res, const std::string& body);
+    void route(const RouteMatch& m, const httplib::Request& req, httplib::Response& res, const std::string& body);
     std::optional<Principal> authorize(const httplib::Request& req, httplib::Response& res);
     void answer_account_route(const RouteMatch& m, const httplib::Request& req, httplib::Response& res);
     void answer_report(const RouteMatch& m, const httplib::Request& req, httplib::Response& res);
@@ -210,8 +240,14 @@ struct HttpServer::Impl {
 
 void HttpServer::Impl::configure() {
     const std::size_t threads = std::max<std::size_t>(options.threads, 2);
-    server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    server.new_task_queue = [threads] { return new ElasticPool(threads); };
     server.set_payload_max_length(options.body_bytes_max);
+    // SO_REUSEADDR only: the library's default also sets SO_REUSEPORT, which lets a second
+    // server bind a port that is taken (and share its connections) instead of failing.
+    server.set_socket_options([](socket_t sock) {
+        int yes = 1;
+        setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     server.set_read_timeout(options.io_timeout_s, 0);
     server.set_write_timeout(options.io_timeout_s, 0);
     server.set_keep_alive_timeout(options.keep_alive_s);
@@ -225,6 +261,18 @@ void HttpServer::Impl::configure() {
         const std::string_view target = req.target;
         const std::optional<RouteMatch> m = match_route(target.substr(0, target.find('?')));
         if (m) current_request.route = m->pattern;
+        if (!headers_within_limits(req.headers)) {
+            res.set_header("Connection", "close");
+            send_error(res, 431, "headers_too_large", "The request's headers are larger than this server accepts.");
+            return httplib::Server::HandlerResponse::Handled;
+        }
+        // Refused from Content-Length alone, at once: the library would first read and
+        // drop the whole announced body.
+        if (content_length_over(req, options.body_bytes_max)) {
+            res.set_header("Connection", "close");
+            send_error(res, 413, "body_too_large", body_too_large_message(options.body_bytes_max));
+            return httplib::Server::HandlerResponse::Handled;
+        }
         if (req.method == "POST" && m && std::string_view(m->method) == "POST" &&
             !is_json_media_type(req.get_header_value("Content-Type"))) {
             res.set_header("Connection", "close");
@@ -233,13 +281,33 @@ void HttpServer::Impl::configure() {
         }
         return httplib::Server::HandlerResponse::Unhandled;
     });
-    const auto handler = [this](const httplib::Request& req, httplib::Response& res) { dispatch(req, res); };
+    const auto handler = [this](const httplib::Request& req, httplib::Response& res) { dispatch(req, res, req.body); };
+    // Bodies are read here, bounded as they arrive: the library bounds Content-Length
+    // bodies but not chunked or compressed ones.
+    const auto reading = [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+        std::string body;
+        bool over = false;
+        const bool read = reader([&](const char* data, std::size_t length) {
+            if (body.size() + length > options.body_bytes_max) {
+                over = true;
+                return false;
+            }
+            body.append(data, length);
+            return true;
+        });
+        if (!read) {
+            res.set_header("Connection", "close");
+            if (over || res.status == 413) return send_error(res, 413, "body_too_large", body_too_large_message(options.body_bytes_max));
+            return send_error(res, 400, "bad_request", "The body could not be read.");
+        }
+        dispatch(req, res, body);
+    };
     server.Get(".*", handler);
-    server.Post(".*", handler);
-    server.Put(".*", handler);
-    server.Patch(".*", handler);
-    server.Delete(".*", handler);
     server.Options(".*", handler);
+    server.Post(".*", reading);
+    server.Put(".*", reading);
+    server.Patch(".*", reading);
+    server.Delete(".*", reading);
     server.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
         if (res.body.empty() && !res.is_chunked_content_provider_) {
             const auto [error_code, message] = default_error(res.status);
@@ -271,7 +339,7 @@ void HttpServer::Impl::log(const httplib::Request& req, const httplib::Response&
     current_request = RequestContext{};
 }
 
-void HttpServer::Impl::dispatch(const httplib::Request& req, httplib::Response& res) {
+void HttpServer::Impl::dispatch(const httplib::Request& req, httplib::Response& res, const std::string& body) {
     struct InFlight {
         std::atomic<std::int64_t>& count;
         ~InFlight() { count.fetch_sub(1); }
@@ -290,7 +358,7 @@ void HttpServer::Impl::dispatch(const httplib::Request& req, httplib::Response& 
         return send_error(res, 405, "method_not_allowed", std::string("This route takes ") + m->method + ".");
     }
     try {
-        route(*m, req, res);
+        route(*m, req, res, body);
     } catch (const StoreError&) {
         send_error(res, 503, "database_unavailable", "The database did not answer.");
     }
@@ -308,7 +376,8 @@ std::optional<Principal> HttpServer::Impl::authorize(const httplib::Request& req
     return std::nullopt;
 }
 
-void HttpServer::Impl::route(const RouteMatch& m, const httplib::Request& req, httplib::Response& res) {
+void HttpServer::Impl::route(const RouteMatch& m, const httplib::Request& req, httplib::Response& res,
+                             const std::string& body) {
     if (const std::optional<std::string> wrong = unexpected_parameter(req.target, allowed_parameters(m.name))) {
         return send_error(res, 400, "bad_request", "Query parameter \"" + wrong->substr(0, 64) + "\" is not allowed here, or repeated.");
     }
@@ -321,7 +390,7 @@ void HttpServer::Impl::route(const RouteMatch& m, const httplib::Request& req, h
             res.status = 200;
             return res.set_content(metrics.render(service.cached_accounts()), "text/plain; version=0.0.4");
         case RouteName::quote: {
-            const Reply reply = service.quote(req.body);
+            const Reply reply = service.quote(body);
             return send_json(res, reply.status, reply.body);
         }
         case RouteName::ledger: {
@@ -330,7 +399,7 @@ void HttpServer::Impl::route(const RouteMatch& m, const httplib::Request& req, h
             if (principal->kind != TokenKind::service) {
                 return send_error(res, 403, "forbidden", "Only a service token may ingest.");
             }
-            const Reply reply = service.ingest(req.body);
+            const Reply reply = service.ingest(body);
             return send_json(res, reply.status, reply.body);
         }
         default:

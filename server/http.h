@@ -18,7 +18,7 @@ struct HttpOptions {
     std::string host = "127.0.0.1";
     int port = 8787;
     std::size_t body_bytes_max = std::size_t{16} * 1024 * 1024;
-    std::size_t threads = 64;
+    std::size_t threads = 512;             // worker threads at most (started as connections need them)
     std::int64_t requests_max = 256;       // in flight at once; beyond: 503 overloaded
     int io_timeout_s = 5;                  // read and write timeouts, per operation
     int keep_alive_s = 5;

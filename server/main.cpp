@@ -33,7 +33,7 @@ constexpr const char* usage_text = R"(usage:
 URL is sqlite:PATH (default sqlite:data/credits.db) or postgresql://user@host:port/db.
 --listen defaults to 127.0.0.1:8787 (port 0: any free port, printed at start).
 limits (serve): --body-bytes-max N (16777216)  --batch-events-max N (10000)
-                --threads N (64)  --requests-max N (256)  --waiters-max N (32)
+                --threads N (512, at most)  --requests-max N (256)  --waiters-max N (32)
                 --timeout-s N (5: read and write, per operation)  --keep-alive-s N (5)
                 --cached-accounts-max N (64)  --checkpoint-events-min N (1000)
 )";
@@ -124,7 +124,7 @@ bool serve_options(const Command& command, HttpOptions& http, ServiceLimits& lim
         return value.has_value();
     };
     return flag("--body-bytes-max", 16LL << 20, 1024, 1LL << 30, http.body_bytes_max) &&
-           flag("--threads", 64, 2, 1024, http.threads) && flag("--requests-max", 256, 1, 100000, http.requests_max) &&
+           flag("--threads", 512, 2, 4096, http.threads) && flag("--requests-max", 256, 1, 100000, http.requests_max) &&
            flag("--timeout-s", 5, 1, 300, http.io_timeout_s) && flag("--keep-alive-s", 5, 1, 300, http.keep_alive_s) &&
            flag("--batch-events-max", 10000, 1, 1000000, limits.batch_events_max) &&
            flag("--waiters-max", 32, 0, 100000, limits.waiters_max) &&

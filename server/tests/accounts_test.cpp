@@ -390,3 +390,32 @@ TEST_CASE("auth: tokens are random, prefixed by kind, and found by their hash", 
     CHECK_FALSE(bearer_token("Basic abc").has_value());
     CHECK_FALSE(bearer_token("Bearer ").has_value());
 }
+
+TEST_CASE("accounts: repeats are not stored, so the report counts none of them", "[accounts]") {
+    TempDatabase db;
+    Metrics metrics;
+    AccountService service(*db.store, credits::Engine::with_defaults(), metrics, test_limits());
+    std::vector<Json> events = history(140);
+    const std::string at = "2026-05-21T00:00:00Z";
+    ReportQuestion question;
+    question.at = at;
+    // A new account whose first document repeats an event, then a resent batch (a client's
+    // retry), then a batch of new events with a repeat among them -- checkpointed by then.
+    std::vector<Json> first(events.begin(), events.begin() + 20);
+    first.push_back(events[5]);
+    REQUIRE(body_of(service.ingest(fragment(first, 0, first.size())))["duplicates_ignored"] == 1);
+    CHECK(body_of(service.ingest(fragment(events, 0, 20))) == Json{{"accepted", 0}, {"duplicates_ignored", 20}, {"cursor", 20}});
+    CHECK(body_of(service.ingest(fragment(events, 0, 20))) == Json{{"accepted", 0}, {"duplicates_ignored", 20}, {"cursor", 20}});
+    ingest_all(service, std::vector<Json>(events.begin(), events.end()), 1000);
+    std::vector<Json> last(events.end() - 5, events.end());
+    last.push_back(purchase("buy_last", instant("2026-05-20T20:00:00Z")));
+    const Reply mixed = service.ingest(fragment(last, 0, last.size()));
+    REQUIRE(mixed.status == 200);
+    CHECK(body_of(mixed)["duplicates_ignored"] == 5);
+    REQUIRE(service.cached_checkpoint_at(account_id).has_value());
+    const Reply report = service.report(account_id, question);
+    REQUIRE(report.status == 200);
+    CHECK(Json::parse(report.body)["duplicates_ignored"] == 0);
+    CHECK(report.body == cli_report(service.console_ledger(account_id).body, at));
+    CHECK(figures_of(report.body) == figures_of(cli_report(export_of(service), at)));
+}
