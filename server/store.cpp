@@ -3,6 +3,7 @@
 
 #include "store_backends.h"
 
+#include <algorithm>
 #include <ctime>
 #include <limits>
 
@@ -27,8 +28,10 @@ std::unique_ptr<Store> Store::open(std::string_view database_url) {
     if (database_url.starts_with(postgresql_scheme) || database_url.starts_with(postgres_scheme)) {
         return detail::open_postgres(std::string(database_url));
     }
-    throw StoreError("the database URL must be sqlite:PATH or a postgresql:// (postgres://) URI, and '" +
-                     std::string(database_url.substr(0, 64)) + "' is neither");
+    // Only the scheme is repeated: the rest of a URL may hold a password.
+    const std::string_view scheme = database_url.substr(0, std::min<std::size_t>(database_url.find(':'), 32));
+    throw StoreError("the database URL must be sqlite:PATH or a postgresql:// (postgres://) URI, not one that begins '" +
+                     std::string(scheme) + "'");
 }
 
 namespace detail {

@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <climits>
 #include <filesystem>
 #include <map>
@@ -19,6 +20,7 @@
 #include <set>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 namespace credits::server::detail {
@@ -26,6 +28,7 @@ namespace credits::server::detail {
 namespace {
 
 constexpr int busy_timeout_ms = 5000;
+constexpr int busy_retry_ms = 10;
 
 [[noreturn]] void fail(sqlite3* db, std::string_view what) {
     const int code = db ? sqlite3_extended_errcode(db) : SQLITE_ERROR;
@@ -52,7 +55,16 @@ public:
             if (columns == 1 && values[0] != nullptr) *static_cast<std::string*>(out) = values[0];
             return 0;
         };
-        if (sqlite3_exec(db_, "PRAGMA journal_mode=WAL", read_mode, &journal_mode, nullptr) != SQLITE_OK) {
+        // Turning a new file to WAL takes an exclusive lock, and SQLite answers "busy" at once,
+        // without waiting in its busy handler, when another connection is turning it at the same
+        // moment (two servers starting on one new file): so wait here, as long as the busy timeout.
+        int code = SQLITE_BUSY;
+        for (int waited_ms = 0; waited_ms <= busy_timeout_ms; waited_ms += busy_retry_ms) {
+            code = sqlite3_exec(db_, "PRAGMA journal_mode=WAL", read_mode, &journal_mode, nullptr);
+            if ((code & 0xFF) != SQLITE_BUSY) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(busy_retry_ms));
+        }
+        if (code != SQLITE_OK) {
             const std::string message = sqlite3_errmsg(db_);
             sqlite3_close_v2(db_);
             throw StoreError("SQLite could not open " + path + ": " + message);
