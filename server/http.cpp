@@ -221,6 +221,7 @@ struct HttpServer::Impl {
     Metrics& metrics;
     httplib::Server server;
     std::atomic<std::int64_t> in_flight{0};
+    socket_t listen_socket = INVALID_SOCKET;  // the listening socket, seen as it is made
     std::atomic<std::uint64_t> request_counter{0};
     std::mutex log_mutex;
 
@@ -244,9 +245,10 @@ void HttpServer::Impl::configure() {
     server.set_payload_max_length(options.body_bytes_max);
     // SO_REUSEADDR only: the library's default also sets SO_REUSEPORT, which lets a second
     // server bind a port that is taken (and share its connections) instead of failing.
-    server.set_socket_options([](socket_t sock) {
+    server.set_socket_options([this](socket_t sock) {
         int yes = 1;
         setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        listen_socket = sock;
     });
     server.set_read_timeout(options.io_timeout_s, 0);
     server.set_write_timeout(options.io_timeout_s, 0);
@@ -510,10 +512,15 @@ HttpServer::~HttpServer() = default;
 bool HttpServer::bind() {
     if (impl_->options.port == 0) {
         bound_port_ = impl_->server.bind_to_any_port(impl_->options.host);
-        return bound_port_ > 0;
+        if (bound_port_ <= 0) return false;
+    } else {
+        if (!impl_->server.bind_to_port(impl_->options.host, impl_->options.port)) return false;
+        bound_port_ = impl_->options.port;
     }
-    if (!impl_->server.bind_to_port(impl_->options.host, impl_->options.port)) return false;
-    bound_port_ = impl_->options.port;
+    // The library listens with a backlog of 5: a burst of clients connecting at once
+    // (a console reconnecting its long-polls) would overflow it and wait a SYN
+    // retransmission (1 s). Listening again on a listening socket sets a new backlog.
+    if (impl_->listen_socket != INVALID_SOCKET) ::listen(impl_->listen_socket, SOMAXCONN);
     return true;
 }
 
