@@ -510,9 +510,9 @@ for (const kind of databaseKinds()) {
 
     test('/changes: beyond --waiters-max (32) waiting long-polls the next is 429 too_many_waiters with Retry-After', async () => {
       const cursor = await cursorOf(ACCOUNT);
-      const waiting = Array.from({ length: 32 }, () => svc.get(`/v1/accounts/${ACCOUNT}/changes?after=${cursor}&wait=2`));
-      await sleep(500);
-      const extra = await svc.get(`/v1/accounts/${ACCOUNT}/changes?after=${cursor}&wait=2`);
+      const waiting = Array.from({ length: 32 }, () => svc.get(`/v1/accounts/${ACCOUNT}/changes?after=${cursor}&wait=4`));
+      await sleep(1500);  // every one of them connected and waiting
+      const extra = await svc.get(`/v1/accounts/${ACCOUNT}/changes?after=${cursor}&wait=4`);
       assert.equal(extra.status, 429, extra.text);
       assert.equal(extra.json().errors[0].code, 'too_many_waiters');
       assert.equal(extra.headers['retry-after'], '1');
