@@ -109,8 +109,11 @@ for (const kind of databaseKinds()) {
       svc = client(s.base, s.service);
     });
     after(async () => {
-      await s?.close();
-      backend?.close();
+      try {
+        await s?.close();
+      } finally {
+        backend?.close();
+      }
     });
 
     test('/healthz answers ok with the schema version, without a token', async () => {

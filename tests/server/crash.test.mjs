@@ -32,14 +32,19 @@ const TIME_BUDGET_MS = 60_000;
 for (const kind of databaseKinds()) {
   describe(`credits-server crash safety on ${kind.name} (seed ${SEED})`, { timeout: 180_000 }, () => {
     let backend;
+    const servers = [];  // killed after the tests, whatever they found, so no server outlives them
     before(async () => { backend = await kind.open(); });
-    after(() => backend?.close());
+    after(async () => {
+      for (const server of servers) await server.kill();
+      backend?.close();
+    });
 
     test(`${KILLS} SIGKILLs while clients post batches: acknowledged batches whole, none in part, the report the CLI's`, async (t) => {
       const rng = prng(SEED);
       const database = backend.newDatabase();
       const token = makeToken(database);
       const server = new ServerProcess(database);
+      servers.push(server);
       await server.start();
       const api = () => client(server.base, token);
 
@@ -157,6 +162,7 @@ for (const kind of databaseKinds()) {
       const database = backend.newDatabase();
       const token = makeToken(database);
       const server = new ServerProcess(database);
+      servers.push(server);
       await server.start();
       const head = { format: 'easycoda.ledger/1', account: demo.account, projects: demo.projects };
       assert.equal((await client(server.base, token).ingest({ ...head, events: [opening] })).status, 200);

@@ -4,7 +4,7 @@
 // socket for requests node:http refuses to write), and ask the CLI for the bytes the server
 // must answer. Everything listens on and talks to 127.0.0.1 only; every wait is bounded.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, chownSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
@@ -381,13 +381,6 @@ export function cliAnswer(args, doc) {
 export function withoutNewline(stdout) {
   if (stdout[stdout.length - 1] !== 0x0a) throw new Error('the CLI did not end its output with a newline');
   return stdout.subarray(0, stdout.length - 1);
-}
-
-/** Writes a file in a temp folder; its path. */
-export function writeTemp(dir, name, text) {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -65,8 +65,11 @@ for (const kind of databaseKinds()) {
       assert.equal((await svc.ingest(otherDoc)).status, 200);
     });
     after(async () => {
-      await s?.close();
-      backend?.close();
+      try {
+        await s?.close();
+      } finally {
+        backend?.close();
+      }
     });
 
     test('no token, a malformed Authorization header, an unknown token: 401 on every /v1 route but quote', async () => {
