@@ -24,7 +24,7 @@ const REPORT_AT = '2026-11-01T00:00:00Z';
 
 const SEED = Number(process.env.CRASH_SEED ?? (Date.now() % 1_000_000));
 const KILLS = 15;
-const BATCHES = 1200;           // more than the clients get through: they stop when the killing ends
+const BATCHES = 2400;           // more than the clients get through: they stop when the killing ends
 const EVENTS_PER_BATCH = 100;
 const POSTERS = 2;
 const TIME_BUDGET_MS = 60_000;
