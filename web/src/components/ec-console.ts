@@ -337,7 +337,9 @@ export class EcConsole extends LitElement {
         @close=${this.onUsageClosed} @request-close=${() => { this.usageOpen = false; }}>
         <div class="dialog-head">
           <div class="titles"><h2 id="usage-title">Usage</h2>
-            <p id="usage-sub">${session.accountId} · as of ${formatDateTime(store.at, session.utcOffset)} (${offsetLabel(session.utcOffset)})</p></div>
+            <p id="usage-sub">${session.accountId} · as of ${formatDateTime(store.at, session.utcOffset)} (${offsetLabel(session.utcOffset)})</p>
+            ${store.live && session === store.liveSession
+              ? html`<ec-live-status compact .link=${store.live} offset=${session.utcOffset} tick=${this.tick}></ec-live-status>` : nothing}</div>
           <button class="ghost icon close" aria-label="Close" data-testid="close-usage" @click=${() => { this.usageOpen = false; }}>✕</button>
         </div>
         <div class="dialog-body flush">

@@ -12,6 +12,7 @@ export class EcLiveStatus extends LitElement {
     link: { attribute: false },
     offset: {},
     tick: { type: Number },
+    compact: { type: Boolean },
     copied: { state: true },
     details: { state: true },
   };
@@ -19,6 +20,8 @@ export class EcLiveStatus extends LitElement {
   declare link: LiveLink | null;
   declare offset: string;
   declare tick: number;
+  /** The cross-check mark only (the Usage popup's head): the banners and notices are on the page. */
+  declare compact: boolean;
   declare copied: boolean;
   /** The mismatch's details, shown to select by hand when the clipboard refuses them. */
   declare details: string;
@@ -28,6 +31,7 @@ export class EcLiveStatus extends LitElement {
     this.link = null;
     this.offset = '+00:00';
     this.tick = 0;
+    this.compact = false;
     this.copied = false;
     this.details = '';
   }
@@ -40,6 +44,8 @@ export class EcLiveStatus extends LitElement {
     .mark .dot { width: 8px; height: 8px; border-radius: 50%; background: var(--text-faint); flex: none; }
     .mark.match .dot { background: var(--success); }
     .mark.checking .dot { background: var(--accent); }
+    .mark.mismatch { color: var(--danger); }
+    .mark.mismatch .dot { background: var(--danger); }
     .callout > div { min-width: 0; overflow-wrap: anywhere; }
     .callout-title { font-weight: 600; display: block; }
     .both { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 6px 0; font-variant-numeric: tabular-nums; }
@@ -52,8 +58,10 @@ export class EcLiveStatus extends LitElement {
   render() {
     const link = this.link;
     if (!link) return nothing;
+    if (this.compact) return link.check.kind === 'mismatch' ? html`<span class="mark mismatch" data-testid="check-mark-compact">
+      <span class="dot" aria-hidden="true"></span>Differs from the server: see the page</span>` : this.checkView(link.check, link.stale);
     return html`<div class="bar" data-testid="live-status" data-state=${link.state} data-stale=${String(link.stale)}
-        data-check=${link.check.kind}>${this.banner(link)}${this.checkView(link.check)}${this.alerts(link)}</div>`;
+        data-check=${link.check.kind}>${this.banner(link)}${this.checkView(link.check, link.stale)}${this.alerts(link)}</div>`;
   }
 
   private banner(link: LiveLink): TemplateResult | typeof nothing {
@@ -85,7 +93,11 @@ export class EcLiveStatus extends LitElement {
     return nothing;
   }
 
-  private checkView(check: Check): TemplateResult | typeof nothing {
+  private checkView(check: Check, stale: boolean): TemplateResult | typeof nothing {
+    if (stale && check.kind !== 'mismatch' && check.kind !== 'none') {
+      return html`<span class="mark" role="status" data-testid="check-mark"><span class="dot" aria-hidden="true"></span>
+        Not checked with the server since it became unreachable</span>`;
+    }
     switch (check.kind) {
       case 'none': return nothing;
       case 'checking':

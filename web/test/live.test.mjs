@@ -1,0 +1,258 @@
+// The console on credits-server, end to end: the real server (started here on 127.0.0.1 with a temp
+// SQLite database) serves the built console and the API on one origin; Chromium opens the console
+// with a read token in the URL fragment, as scripts/run prints it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import {
+  DEMO_AT, assertBuilt, demoLedgerPath, fmtCredits, launchBrowser, nativeCli, openPage, openUsage, screenshot, seriousViolations,
+} from './helpers.mjs';
+import { SECURITY_HEADERS } from '../serve.mjs';
+import { HOST, LiveServer, freePort } from './live-server.mjs';
+
+let browser;
+let server;
+
+before(async () => {
+  assertBuilt();
+  server = await LiveServer.create();
+  const ingested = await server.ingestDemo();
+  assert.equal(ingested.accepted, 481, 'the demo is ingested through the API');
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.dispose();
+});
+
+/** A raw request line and its answer's status and headers (node:http would normalize nothing, but a socket says exactly what is sent). */
+function raw(port, target) {
+  return new Promise((resolve, reject) => {
+    // write, not end: a half-closed socket may be taken for a client that left before its answer.
+    const socket = net.connect(port, HOST, () => socket.write(`GET ${target} HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`));
+    let text = '';
+    socket.setTimeout(10000, () => socket.destroy(new Error(`GET ${target}: no answer in 10 s`)));
+    socket.on('data', (chunk) => { text += chunk.toString('latin1'); });
+    socket.on('end', () => resolve({ status: Number(text.split(' ')[1]), head: text.split('\r\n\r\n')[0], body: text.split('\r\n\r\n').slice(1).join('') }));
+    socket.on('error', reject);
+  });
+}
+
+const digest = (text) => `"sha256:${createHash('sha256').update(text).digest('hex').slice(0, 32)}"`;
+
+async function openLive(origin, search = '') {
+  const opened = await openPage(browser, origin);
+  const consoleLedgerRequests = [];
+  opened.page.on('request', (request) => { if (request.url().includes('/console-ledger')) consoleLedgerRequests.push(request.url()); });
+  await opened.page.goto(server.consoleUrl(origin, search));
+  await opened.page.waitForFunction(() => document.documentElement.dataset.consoleState === 'ready', null, { timeout: 20000 });
+  return { ...opened, consoleLedgerRequests };
+}
+
+const checkState = (page) => page.locator('[data-testid=live-status]').getAttribute('data-check');
+const waitCheck = (page, kind, timeout = 5000) => page.waitForFunction(
+  (k) => document.querySelector('ec-console')?.shadowRoot?.querySelector('ec-live-status')?.shadowRoot
+    ?.querySelector('[data-testid=live-status]')?.getAttribute('data-check') === k, kind, { timeout });
+
+test('credits-server serves the built console with the headers of web/serve.mjs, and refuses paths outside it', async () => {
+  const index = await server.request('GET', '/');
+  assert.equal(index.status, 200);
+  assert.match(index.headers['content-type'], /^text\/html; charset=utf-8$/);
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) assert.equal(index.headers[name.toLowerCase()], value, name);
+  assert.equal(index.headers['cache-control'], 'no-cache');
+  const assets = fs.readdirSync(path.join(path.dirname(demoLedgerPath), '..', '..', 'dist', 'assets'));
+  const script = assets.find((f) => f.endsWith('.js'));
+  const wasm = assets.find((f) => f.endsWith('.wasm'));
+  const js = await server.request('GET', `/assets/${script}`);
+  assert.equal(js.headers['content-type'], 'text/javascript; charset=utf-8');
+  assert.equal(js.headers['cache-control'], 'public, max-age=31536000, immutable');
+  assert.equal(js.headers['content-security-policy'], SECURITY_HEADERS['Content-Security-Policy']);
+  assert.equal((await server.request('HEAD', `/assets/${wasm}`)).headers['content-type'], 'application/wasm');
+  // No listing of a folder, no file outside the root however the path is spelled.
+  assert.equal((await raw(server.port, '/assets/')).status, 404);
+  for (const target of ['/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/assets/%2e%2e/%2e%2e/%2e%2e/etc/passwd', '/.%2e/etc/hostname']) {
+    const answer = await raw(server.port, target);
+    assert.ok([400, 403, 404].includes(answer.status), `${target}: ${answer.status}`);
+    assert.doesNotMatch(answer.body, /root:|localhost/, target);
+  }
+  for (const target of ['/a%00b', '/%ZZ', '/x%5c..%5cetc', `/${'a'.repeat(3000)}`]) {
+    const answer = await raw(server.port, target);
+    assert.ok(answer.status === 400 || answer.status === 414, `${target.slice(0, 40)}: ${answer.status}`);
+  }
+  assert.equal((await server.request('POST', '/index.html', { body: '{}' })).status, 405);
+  // The API keeps its meaning beside the console.
+  const health = await server.request('GET', '/healthz');
+  assert.equal(JSON.parse(health.body).status, 'ok');
+  assert.equal(health.headers['content-security-policy'], undefined, 'API answers keep their own headers');
+  const unknown = await server.request('GET', '/v1/nothing');
+  assert.equal(unknown.status, 404);
+  assert.equal(JSON.parse(unknown.body).errors[0].code, 'not_found');
+  assert.match((await server.request('GET', '/metrics')).body, /credits_http_requests_total/);
+  // The console's ledger says the cursor it is at, for /changes.
+  const ledger = await server.request('GET', `/v1/accounts/${server.account}/console-ledger`, { token: server.accountToken });
+  assert.equal(ledger.headers['credits-cursor'], '481');
+});
+
+test('the demo through the server: the page shows the server\'s figures, which are the CLI\'s, and says they match', async () => {
+  const { page, context, collect } = await openLive(server.origin, `?at=${DEMO_AT}`);
+  try {
+    const served = await server.report(DEMO_AT);
+    const consoleLedger = await server.request('GET', `/v1/accounts/${server.account}/console-ledger`, { token: server.serviceToken });
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'live-cli-')), 'console-ledger.json');
+    fs.writeFileSync(file, consoleLedger.body);
+    const cli = nativeCli();
+    assert.ok(cli, 'the native CLI is built');
+    const cliText = execFileSync(cli, ['report', '--at', DEMO_AT, file], { encoding: 'utf8' });
+    assert.equal(cliText, `${served.text}\n`, 'the server answers the CLI\'s bytes');
+    assert.equal(served.etag, digest(served.text));
+    await waitCheck(page, 'match');
+    await openUsage(page);
+    const balance = page.locator('[data-testid=balance]');
+    assert.equal(Number(await balance.getAttribute('data-tokens')), served.report.balance_tokens);
+    assert.ok((await balance.textContent()).includes(fmtCredits(served.report.balance_credits)));
+    await page.locator('[data-testid=close-usage]').click();
+    await screenshot(page, 'live-matched');
+    assert.deepEqual((await collect()).errors, []);
+    assert.deepEqual((await collect()).csp, []);
+    assert.deepEqual(await seriousViolations(page), []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('live: an event posted with the service token changes the Usage balance and the project page within 2 s, without a reload or a refetch', async () => {
+  const { page, context, consoleLedgerRequests, collect } = await openLive(server.origin);
+  try {
+    await waitCheck(page, 'match');
+    await page.evaluate(() => { window.__sameDocument = true; });
+    await page.evaluate(() => { location.hash = '#/projects/prj_shop/settings'; });
+    const charged = page.locator('[data-testid=project-usage] [data-figure=charged] .sub');
+    await charged.waitFor();
+    const chargedBefore = await charged.textContent();
+    await openUsage(page);
+    const balance = page.locator('[data-testid=balance]');
+    const tokensBefore = Number(await balance.getAttribute('data-tokens'));
+
+    const at = new Date(Date.now() - 1000).toISOString();
+    const run = Date.now().toString(36);
+    const session = { project_id: 'prj_shop', task_id: `live-${run}-t`, session_id: `live-${run}-s` };
+    const posted = Date.now();
+    await server.ingest({ format: 'easycoda.ledger/1', account: { id: server.account }, events: [
+      { id: `live-${run}-1`, type: 'usage', at, ...session, service: 'agent_chat', model: 'deepseek-chat',
+        provider_usage: { format: 'deepseek', usage: { prompt_tokens: 60000, completion_tokens: 8000, total_tokens: 68000,
+          prompt_tokens_details: { cached_tokens: 50000 }, prompt_cache_hit_tokens: 50000, prompt_cache_miss_tokens: 10000 } } },
+      { id: `live-${run}-2`, type: 'session_completed', at, ...session },
+    ] });
+    await page.waitForFunction((before) => {
+      const el = document.querySelector('ec-console')?.shadowRoot?.querySelector('ec-usage-panel')?.shadowRoot?.querySelector('[data-testid=balance]');
+      return el && Number(el.getAttribute('data-tokens')) !== before;
+    }, tokensBefore, { timeout: 2000 });
+    await screenshot(page, 'live-updating');
+    const shownAt = await page.locator('[data-testid=usage-dialog]').evaluate(() =>
+      document.querySelector('ec-console').shadowRoot.querySelector('.layout').dataset.at);
+    const served = await server.report(shownAt);
+    assert.equal(Number(await balance.getAttribute('data-tokens')), served.report.balance_tokens, 'the balance shown is the server\'s');
+    assert.equal(tokensBefore - served.report.balance_tokens, 18000, 'charged: 8,000 output + 10,000 cache-miss input tokens');
+    await page.locator('[data-testid=close-usage]').click();
+    await page.waitForFunction((before) => document.querySelector('ec-console').shadowRoot.querySelector('ec-project-detail')
+      .shadowRoot.querySelector('[data-testid=project-usage] [data-figure=charged] .sub').textContent !== before, chargedBefore,
+    { timeout: Math.max(100, 2000 - (Date.now() - posted)) });
+    const tokensOf = (text) => Number(text.replace(/\D/g, ''));
+    assert.equal(tokensOf(await charged.textContent()) - tokensOf(chargedBefore), 18000, 'the project page charges the completed session');
+    await waitCheck(page, 'match');
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'no reload');
+    assert.equal(consoleLedgerRequests.length, 1, 'the whole ledger is fetched once');
+    assert.deepEqual((await collect()).errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a server that lies: the tampered report is shown beside the page\'s, never silently one of them', async () => {
+  // A proxy in front of the real server that changes the balance in every account report answer.
+  const proxy = http.createServer((req, res) => {
+    const tamper = /\/v1\/accounts\/[^/]+\/report\?/.test(req.url);
+    const headers = { ...req.headers };
+    if (tamper) delete headers['if-none-match'];
+    delete headers['accept-encoding'];
+    const upstream = http.request({ host: HOST, port: server.port, method: req.method, path: req.url, headers }, (answer) => {
+      if (!tamper || answer.statusCode !== 200) {
+        res.writeHead(answer.statusCode, answer.headers);
+        return answer.pipe(res);
+      }
+      const chunks = [];
+      answer.on('data', (c) => chunks.push(c));
+      answer.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8').replace(/"balance_credits":"([0-9]+)/, (_, whole) => `"balance_credits":"${Number(whole) + 100}`);
+        res.writeHead(200, { 'Content-Type': 'application/json', ETag: digest(text), 'Content-Length': Buffer.byteLength(text) });
+        res.end(text);
+      });
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  const port = await freePort();
+  await new Promise((resolve) => proxy.listen(port, HOST, resolve));
+  const { page, context } = await openLive(`http://${HOST}:${port}`, `?at=${DEMO_AT}`);
+  try {
+    await waitCheck(page, 'mismatch');
+    const served = await server.report(DEMO_AT);
+    const mismatch = page.locator('[data-testid=check-mismatch]');
+    assert.ok((await page.locator('[data-testid=mismatch-console]').textContent()).includes(fmtCredits(served.report.balance_credits)));
+    const lie = `${Number(served.report.balance_credits.split('.')[0]) + 100}.${served.report.balance_credits.split('.')[1]}`;
+    assert.ok((await page.locator('[data-testid=mismatch-server]').textContent()).includes(fmtCredits(lie)));
+    assert.match(await mismatch.textContent(), /differ from the server's/);
+    assert.equal(await page.locator('[data-testid=copy-details]').count(), 1);
+    await screenshot(page, 'live-mismatch');
+    assert.deepEqual(await seriousViolations(page), []);
+  } finally {
+    await context.close();
+    proxy.closeAllConnections();
+    await new Promise((resolve) => proxy.close(resolve));
+  }
+});
+
+test('a token the server does not accept: a sign-in message, and no figures', async () => {
+  const { page, context } = await openPage(browser, server.origin);
+  try {
+    await page.goto(`${server.origin}/#token=eca_not_a_token&account=${server.account}`);
+    await page.locator('[data-testid=live-unauthorized]').waitFor({ timeout: 10000 });
+    assert.match(await page.locator('[data-testid=live-unauthorized]').textContent(), /Sign-in needed/);
+    assert.equal(await page.locator('[data-testid=balance]').count(), 0);
+    assert.doesNotMatch(page.url(), /token=/, 'the token leaves the address bar');
+  } finally {
+    await context.close();
+  }
+});
+
+test('offline: the server stops, the last figures stay, marked stale; it comes back and the console follows again', async () => {
+  const { page, context, consoleLedgerRequests } = await openLive(server.origin);
+  try {
+    await waitCheck(page, 'match');
+    await server.stop();
+    await page.locator('[data-testid=live-offline]').waitFor({ timeout: 10000 });
+    assert.equal((await page.locator('[data-testid=live-badge]').textContent()).trim(), 'Stale');
+    assert.ok(await page.locator('ec-project-list').count() === 1, 'the figures stay shown');
+    await screenshot(page, 'live-offline');
+    assert.deepEqual(await seriousViolations(page), []);
+    await server.start();
+    await server.ingest({ format: 'easycoda.ledger/1', account: { id: server.account }, events: [
+      { id: `back-${Date.now()}`, type: 'credits_purchased', at: new Date(Date.now() - 1000).toISOString(), account_id: server.account, credits: 1000, pack: 'pack_1000' }] });
+    // Back-off 1, 2, 4 s ...: within 15 s the console is live again and shows the purchase.
+    await page.waitForFunction(() => document.querySelector('ec-console').shadowRoot.querySelector('ec-live-status')
+      .shadowRoot.querySelector('[data-testid=live-status]').dataset.state === 'live', null, { timeout: 15000 });
+    assert.equal((await page.locator('[data-testid=live-badge]').textContent()).trim(), 'Live');
+    assert.equal(await page.locator('[data-testid=live-offline]').count(), 0);
+    await waitCheck(page, 'match', 10000);
+    assert.equal(consoleLedgerRequests.length, 1, 'the ledger is not fetched again after an outage');
+  } finally {
+    await context.close();
+  }
+});
