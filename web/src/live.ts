@@ -8,6 +8,7 @@
 // digests, and decides when to show a notice.
 import { LedgerSession, documentErrors, type AccountReport, type CreditEngine } from './credits';
 import type { CreditWorker } from '@easycoda/credits/worker';
+import { formatCredits, formatDateTime, formatPercent } from './format';
 
 /** Where the console reads its account: credits-server on this page's own origin. */
 export interface LiveConfig { accountId: string; token: string }
@@ -246,12 +247,17 @@ export class LiveLink {
     const threshold = storedThreshold();
     const low = (r: AccountReport) => threshold > 0 && r.billing_period.used_bp !== null && r.billing_period.used_bp >= threshold * 100;
     if (!low(before.report) && low(after.report)) {
-      this.push('low-balance', `Low balance: this update passed your warning at ${threshold}% used.`);
+      this.push('low-balance', `Low balance: you have now used more than your warning's ${threshold}% (${formatPercent(after.report.billing_period.used_bp! / 10000, true)} used).`);
     }
+    // An expiry within 7 days that this update brought: none was that near before, or another
+    // grant (a new one, expiring sooner) is now the next to expire.
     const soon = (r: AccountReport, at: string) => r.expires_next !== null &&
       Date.parse(r.expires_next.expires_at) - Date.parse(at) <= EXPIRY_NOTICE_MS;
-    if (!soon(before.report, before.at) && soon(after.report, after.at)) {
-      this.push('expiring', `${after.report.expires_next!.remaining_credits} credits expire within 7 days.`);
+    const next = after.report.expires_next;
+    const sameGrants = (a: string[], b: string[]) => a.length === b.length && a.every((id, i) => id === b[i]);
+    if (next && soon(after.report, after.at) && (!soon(before.report, before.at) ||
+        !sameGrants(before.report.expires_next!.grant_ids, next.grant_ids))) {
+      this.push('expiring', `${formatCredits(next.remaining_credits)} credits expire within 7 days, on ${formatDateTime(next.expires_at, after.report.utc_offset)}.`);
     }
   }
 

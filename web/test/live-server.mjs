@@ -34,6 +34,46 @@ function token(database, args) {
   return out.trim().split('\n').pop();
 }
 
+/**
+ * A proxy on 127.0.0.1 in front of the server (a server that lies, for the tests): `rewrite(req)`
+ * returns null to pass a request through untouched, or a function from the upstream answer's text
+ * to the text to send (with its own ETag when `etag` is given). Resolves with { origin, close }.
+ */
+export async function startProxy(server, rewrite, etag = null) {
+  const proxy = http.createServer((req, res) => {
+    const change = rewrite(req);
+    const headers = { ...req.headers };
+    if (change) { delete headers['if-none-match']; delete headers['accept-encoding']; }
+    const upstream = http.request({ host: HOST, port: server.port, method: req.method, path: req.url, headers }, (answer) => {
+      if (!change || answer.statusCode !== 200) {
+        res.writeHead(answer.statusCode, answer.headers);
+        return answer.pipe(res);
+      }
+      const chunks = [];
+      answer.on('data', (c) => chunks.push(c));
+      answer.on('end', () => {
+        const text = change(Buffer.concat(chunks).toString('utf8'));
+        const out = { ...answer.headers, 'content-length': Buffer.byteLength(text) };
+        delete out['transfer-encoding'];
+        if (etag) out.etag = etag(text);
+        res.writeHead(200, out);
+        res.end(text);
+      });
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  const port = await freePort();
+  await new Promise((resolve) => proxy.listen(port, HOST, resolve));
+  return {
+    origin: `http://${HOST}:${port}`,
+    close: async () => {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    },
+  };
+}
+
 /** One credits-server process; start() again after stop() serves the same database on the same port. */
 export class LiveServer {
   static async create({ account = 'acct_demo' } = {}) {
@@ -82,8 +122,13 @@ export class LiveServer {
   }
 
   /** The console's URL with the read token in the fragment (as scripts/run prints it). */
-  consoleUrl(origin = this.origin, search = '') {
-    return `${origin}/${search}#token=${this.accountToken}&account=${this.account}`;
+  consoleUrl(origin = this.origin, search = '', account = this.account, readToken = this.accountToken) {
+    return `${origin}/${search}#token=${readToken}&account=${account}`;
+  }
+
+  /** A new read token for `account` (the server may be running: SQLite takes turns). */
+  tokenFor(account) {
+    return token(this.database, ['--account', account]);
   }
 
   request(method, target, { body, headers = {}, token: bearer } = {}) {

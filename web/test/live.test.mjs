@@ -5,7 +5,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +13,7 @@ import {
   DEMO_AT, assertBuilt, demoLedgerPath, fmtCredits, launchBrowser, nativeCli, openPage, openUsage, screenshot, seriousViolations,
 } from './helpers.mjs';
 import { SECURITY_HEADERS } from '../serve.mjs';
-import { HOST, LiveServer, freePort } from './live-server.mjs';
+import { HOST, LiveServer, startProxy } from './live-server.mjs';
 
 let browser;
 let server;
@@ -176,31 +175,10 @@ test('live: an event posted with the service token changes the Usage balance and
 });
 
 test('a server that lies: the tampered report is shown beside the page\'s, never silently one of them', async () => {
-  // A proxy in front of the real server that changes the balance in every account report answer.
-  const proxy = http.createServer((req, res) => {
-    const tamper = /\/v1\/accounts\/[^/]+\/report\?/.test(req.url);
-    const headers = { ...req.headers };
-    if (tamper) delete headers['if-none-match'];
-    delete headers['accept-encoding'];
-    const upstream = http.request({ host: HOST, port: server.port, method: req.method, path: req.url, headers }, (answer) => {
-      if (!tamper || answer.statusCode !== 200) {
-        res.writeHead(answer.statusCode, answer.headers);
-        return answer.pipe(res);
-      }
-      const chunks = [];
-      answer.on('data', (c) => chunks.push(c));
-      answer.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8').replace(/"balance_credits":"([0-9]+)/, (_, whole) => `"balance_credits":"${Number(whole) + 100}`);
-        res.writeHead(200, { 'Content-Type': 'application/json', ETag: digest(text), 'Content-Length': Buffer.byteLength(text) });
-        res.end(text);
-      });
-    });
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  const port = await freePort();
-  await new Promise((resolve) => proxy.listen(port, HOST, resolve));
-  const { page, context } = await openLive(`http://${HOST}:${port}`, `?at=${DEMO_AT}`);
+  // A proxy in front of the real server that raises the balance in every account report it answers.
+  const proxy = await startProxy(server, (req) => (/\/v1\/accounts\/[^/]+\/report\?/.test(req.url)
+    ? (text) => text.replace(/"balance_credits":"([0-9]+)/, (_, whole) => `"balance_credits":"${Number(whole) + 100}`) : null), digest);
+  const { page, context } = await openLive(proxy.origin, `?at=${DEMO_AT}`);
   try {
     await waitCheck(page, 'mismatch');
     const served = await server.report(DEMO_AT);
@@ -209,13 +187,101 @@ test('a server that lies: the tampered report is shown beside the page\'s, never
     const lie = `${Number(served.report.balance_credits.split('.')[0]) + 100}.${served.report.balance_credits.split('.')[1]}`;
     assert.ok((await page.locator('[data-testid=mismatch-server]').textContent()).includes(fmtCredits(lie)));
     assert.match(await mismatch.textContent(), /differ from the server's/);
-    assert.equal(await page.locator('[data-testid=copy-details]').count(), 1);
+    await page.locator('[data-testid=copy-details]').click();
+    // Copied to the clipboard, or (no clipboard permission) shown to copy by hand: both name both balances.
+    await page.waitForFunction(() => {
+      const root = document.querySelector('ec-console').shadowRoot.querySelector('ec-live-status').shadowRoot;
+      return root.querySelector('[data-testid=copy-details]').textContent === 'Copied' || root.querySelector('[data-testid=mismatch-details]');
+    }, null, { timeout: 5000 });
+    if (await page.locator('[data-testid=mismatch-details]').count()) {
+      const details = JSON.parse(await page.locator('[data-testid=mismatch-details]').inputValue());
+      assert.equal(details.console_balance_credits, served.report.balance_credits);
+      assert.equal(details.server_balance_credits, lie);
+    }
+    await openUsage(page);
+    assert.match(await page.locator('[data-testid=check-mark-compact]').textContent(), /Differs from the server/);
+    await page.locator('[data-testid=close-usage]').click();
     await screenshot(page, 'live-mismatch');
     assert.deepEqual(await seriousViolations(page), []);
   } finally {
     await context.close();
-    proxy.closeAllConnections();
-    await new Promise((resolve) => proxy.close(resolve));
+    await proxy.close();
+  }
+});
+
+test('a fragment the page\'s engine refuses: the ledger is fetched again from the server, and the figures follow it', async () => {
+  // The first change the proxy passes on carries one more event: the account's opening again, at
+  // another instant (a conflict with the loaded ledger), so the append is refused as a whole.
+  let tampered = 0;
+  const proxy = await startProxy(server, (req) => (req.url.includes('/changes?') && tampered === 0
+    ? (text) => {
+      tampered++;
+      const fragment = JSON.parse(text);
+      fragment.events.push({ id: 'e0001', type: 'account_opened', at: '2026-09-02T00:00:00Z' });
+      return JSON.stringify(fragment);
+    } : null));
+  const { page, context, consoleLedgerRequests } = await openLive(proxy.origin);
+  try {
+    await waitCheck(page, 'match');
+    await openUsage(page);
+    const balance = page.locator('[data-testid=balance]');
+    const before = Number(await balance.getAttribute('data-tokens'));
+    await server.ingest({ format: 'easycoda.ledger/1', account: { id: server.account }, events: [
+      { id: `refused-${Date.now()}`, type: 'credits_purchased', at: new Date(Date.now() - 1000).toISOString(), account_id: server.account, credits: 500, pack: 'pack_500' }] });
+    await page.waitForFunction((b) => Number(document.querySelector('ec-console').shadowRoot.querySelector('ec-usage-panel')
+      .shadowRoot.querySelector('[data-testid=balance]').getAttribute('data-tokens')) !== b, before, { timeout: 10000 });
+    assert.equal(tampered, 1);
+    assert.equal(consoleLedgerRequests.length, 2, 'the refused fragment made the page fetch the ledger again');
+    assert.equal(Number(await balance.getAttribute('data-tokens')) - before, 5_000_000, 'the purchase, from the server\'s ledger');
+    await waitCheck(page, 'match');
+  } finally {
+    await context.close();
+    await proxy.close();
+  }
+});
+
+test('live notices: an update that passes the low-balance warning, and a grant expiring within 7 days', async () => {
+  const account = 'acct_alerts';
+  const hourAgo = new Date(Date.now() - 3600_000);
+  const iso = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  await server.ingest({ format: 'easycoda.ledger/1', account: { id: account, utc_offset: '+00:00' },
+    projects: [{ id: 'prj_a', name: 'Agent work' }], events: [
+      { id: 'a1', type: 'account_opened', at: iso(hourAgo) },
+      { id: 'a2', type: 'subscription_billed', at: iso(hourAgo), account_id: account, plan: 'standard', outcome: 'succeeded',
+        period_start: iso(hourAgo), period_end: iso(new Date(hourAgo.getTime() + 30 * 86400_000)), credits: 2000 },
+    ] });
+  const opened = await openPage(browser, server.origin);
+  const { page, context } = opened;
+  try {
+    await page.goto(server.consoleUrl(server.origin, '', account, server.tokenFor(account)));
+    await page.waitForFunction(() => document.documentElement.dataset.consoleState === 'ready', null, { timeout: 20000 });
+    await page.evaluate(() => localStorage.setItem('easycoda.lowBalancePercent', '10'));
+    await waitCheck(page, 'match');
+    assert.equal(await page.locator('[data-testid=alert-low-balance]').count(), 0);
+    const at = iso(new Date(Date.now() - 1000));
+    // 250 credits charged of the plan's 2,000: 12.5% used, past the warning at 10%.
+    await server.ingest({ format: 'easycoda.ledger/1', account: { id: account }, events: [
+      { id: 'a3', type: 'usage', at, project_id: 'prj_a', service: 'agent_chat', task_id: 't1', session_id: 's1', model: 'deepseek-chat',
+        provider_usage: { format: 'deepseek', usage: { prompt_tokens: 0, completion_tokens: 2_500_000, total_tokens: 2_500_000,
+          prompt_cache_hit_tokens: 0, prompt_cache_miss_tokens: 0 } } },
+      { id: 'a4', type: 'session_completed', at, project_id: 'prj_a', task_id: 't1', session_id: 's1' },
+    ] });
+    await page.locator('[data-testid=alert-low-balance]').waitFor({ timeout: 2000 });
+    assert.match(await page.locator('[data-testid=alert-low-balance]').textContent(), /warning's 10% \(12\.50?% used\)/);
+    assert.equal(await page.locator('[data-testid=alert-expiring]').count(), 0, 'the plan expires in 30 days');
+    // Granted after the charge (at the same instant the charge would take the sooner-expiring grant first).
+    while (Date.now() < Date.parse(at) + 2000) await page.waitForTimeout(100);
+    await server.ingest({ format: 'easycoda.ledger/1', account: { id: account }, events: [
+      { id: 'a5', type: 'credits_granted', at: new Date(Date.now() - 500).toISOString(), credits: 25,
+        expires_at: iso(new Date(Date.now() + 2 * 86400_000)), reason: 'Welcome bonus' }] });
+    await page.locator('[data-testid=alert-expiring]').waitFor({ timeout: 2000 });
+    assert.match(await page.locator('[data-testid=alert-expiring]').textContent(), /25\.00 credits expire within 7 days/);
+    assert.equal(await page.locator('[data-testid=live-alerts]').getAttribute('aria-live'), 'polite');
+    await screenshot(page, 'live-alerts');
+    await page.locator('[data-testid=alert-low-balance] button').click();
+    assert.equal(await page.locator('[data-testid=alert-low-balance]').count(), 0, 'a notice can be dismissed');
+  } finally {
+    await context.close();
   }
 });
 
