@@ -149,6 +149,11 @@ export class LiveLink {
 
   stop(): void { this.stopped = true; }
 
+  /** Cross-checks the instant now shown (after the user picked an "As of" instant, or "Now"). */
+  recheck(): void {
+    if (this.session && this.state === 'live') void this.crossCheck();
+  }
+
   dismissAlert(id: number): void {
     this.alerts = this.alerts.filter((a) => a.id !== id);
     this.host.changed();

@@ -129,6 +129,7 @@ export class ConsoleStore extends EventTarget {
     this.pinnedAt = null;
     this.at = nowInstant();
     this.changed();
+    this.live?.recheck();
   }
 
   private startWorker(): Promise<CreditWorker> {
@@ -247,9 +248,11 @@ export class ConsoleStore extends EventTarget {
   get home(): LedgerSession | null { return this.liveSession ?? this.demo; }
 
   setAt(at: string): void {
-    if (this.live && this.session === this.liveSession) this.pinnedAt = at;
+    const live = this.live && this.session === this.liveSession;
+    if (live) this.pinnedAt = at;
     this.at = at;
     this.changed();
+    if (live) this.live!.recheck();
   }
 
   dismissRejection(): void {

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import {
-  DEMO_AT, assertBuilt, demoLedgerPath, fmtCredits, launchBrowser, nativeCli, openPage, openUsage, screenshot, seriousViolations,
+  DEMO_AT, assertBuilt, demoLedgerPath, distDir, fixturesDir, fmtCredits, launchBrowser, nativeCli, VIEWPORTS, openPage, openUsage, screenshot, seriousViolations,
 } from './helpers.mjs';
 import { SECURITY_HEADERS } from '../serve.mjs';
 import { HOST, LiveServer, startProxy } from './live-server.mjs';
@@ -46,8 +46,8 @@ function raw(port, target) {
 
 const digest = (text) => `"sha256:${createHash('sha256').update(text).digest('hex').slice(0, 32)}"`;
 
-async function openLive(origin, search = '') {
-  const opened = await openPage(browser, origin);
+async function openLive(origin, search = '', options = {}) {
+  const opened = await openPage(browser, origin, options);
   const consoleLedgerRequests = [];
   opened.page.on('request', (request) => { if (request.url().includes('/console-ledger')) consoleLedgerRequests.push(request.url()); });
   await opened.page.goto(server.consoleUrl(origin, search));
@@ -66,7 +66,7 @@ test('credits-server serves the built console with the headers of web/serve.mjs,
   assert.match(index.headers['content-type'], /^text\/html; charset=utf-8$/);
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) assert.equal(index.headers[name.toLowerCase()], value, name);
   assert.equal(index.headers['cache-control'], 'no-cache');
-  const assets = fs.readdirSync(path.join(path.dirname(demoLedgerPath), '..', '..', 'dist', 'assets'));
+  const assets = fs.readdirSync(path.join(distDir, 'assets'));
   const script = assets.find((f) => f.endsWith('.js'));
   const wasm = assets.find((f) => f.endsWith('.wasm'));
   const js = await server.request('GET', `/assets/${script}`);
@@ -203,6 +203,15 @@ test('a server that lies: the tampered report is shown beside the page\'s, never
     await page.locator('[data-testid=close-usage]').click();
     await screenshot(page, 'live-mismatch');
     assert.deepEqual(await seriousViolations(page), []);
+    // The same state on a phone in the dark theme: readable, and axe finds nothing serious.
+    const phone = await openLive(proxy.origin, `?at=${DEMO_AT}`, { viewport: VIEWPORTS.phone, colorScheme: 'dark' });
+    try {
+      await waitCheck(phone.page, 'mismatch');
+      await screenshot(phone.page, 'live-mismatch-phone-dark');
+      assert.deepEqual(await seriousViolations(phone.page), []);
+    } finally {
+      await phone.context.close();
+    }
   } finally {
     await context.close();
     await proxy.close();
@@ -280,6 +289,39 @@ test('live notices: an update that passes the low-balance warning, and a grant e
     await screenshot(page, 'live-alerts');
     await page.locator('[data-testid=alert-low-balance] button').click();
     assert.equal(await page.locator('[data-testid=alert-low-balance]').count(), 0, 'a notice can be dismissed');
+  } finally {
+    await context.close();
+  }
+});
+
+test('two modes on one server: without a token the offline demo; in live mode a local file is read in the page, and "Back" returns to the live account', async () => {
+  const offline = await openPage(browser, server.origin);
+  try {
+    const apiCalls = [];
+    offline.page.on('request', (request) => { if (request.url().includes('/v1/')) apiCalls.push(request.url()); });
+    await offline.page.goto(`${server.origin}/#/projects`);
+    await offline.page.waitForFunction(() => document.documentElement.dataset.consoleState === 'ready', null, { timeout: 20000 });
+    assert.match(await offline.page.locator('.data-chip').textContent(), /Demo data/);
+    assert.equal(await offline.page.locator('[data-testid=live-status]').count(), 0);
+    assert.deepEqual(apiCalls, [], 'the offline demo asks nothing of the API');
+  } finally {
+    await offline.context.close();
+  }
+  const { page, context } = await openLive(server.origin);
+  try {
+    await waitCheck(page, 'match');
+    const posts = [];
+    page.on('request', (request) => { if (request.method() !== 'GET') posts.push(request.url()); });
+    await page.locator('[data-testid=open-loader]').click();
+    await page.locator('[data-testid=file-input]').setInputFiles(path.join(fixturesDir, 'overdraft-ledger.json'));
+    await page.waitForFunction(() => document.querySelector('ec-console').shadowRoot.querySelector('.layout').dataset.account !== 'acct_demo', null, { timeout: 10000 });
+    assert.equal(await page.locator('[data-testid=live-status]').count(), 0, 'the live marks are of the live account only');
+    assert.deepEqual(posts, [], 'the file is not sent');
+    await page.locator('[data-testid=avatar] button.trigger').click();
+    assert.equal((await page.locator('[data-testid=menu-demo]').textContent()).trim(), 'Back to the live account');
+    await page.locator('[data-testid=menu-demo]').click();
+    await page.waitForFunction(() => document.querySelector('ec-console').shadowRoot.querySelector('.layout').dataset.account === 'acct_demo', null, { timeout: 5000 });
+    assert.equal((await page.locator('[data-testid=live-badge]').textContent()).trim(), 'Live');
   } finally {
     await context.close();
   }
