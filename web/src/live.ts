@@ -55,6 +55,7 @@ export type LinkState =
   | 'live'           // following changes
   | 'offline'        // the server did not answer: the figures shown are the last ones, stale
   | 'unauthorized'   // 401: the token is not (or no longer) valid
+  | 'no-account'     // 404: no such account for this token (not yet ingested, or another account's token)
   | 'reloading';     // a fragment was refused: the whole ledger is fetched again
 
 /** The cross-check of the page's report with the server's, for one instant. */
@@ -137,7 +138,8 @@ export class LiveLink {
           continue;
         }
         // Unreachable, or an answer that is not the API's: keep the last figures, marked stale.
-        this.state = 'offline';
+        // No such account (yet): the same retries, with its own explanation.
+        this.state = error instanceof HttpStatus && error.status === 404 ? 'no-account' : 'offline';
         this.stale = this.session !== null;
         this.retryAtMs = Date.now() + backoffMs;
         this.host.changed();

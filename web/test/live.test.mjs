@@ -327,7 +327,7 @@ test('two modes on one server: without a token the offline demo; in live mode a 
   }
 });
 
-test('a token the server does not accept: a sign-in message, and no figures', async () => {
+test('a token the server does not accept: a sign-in message, and no figures; an account it does not hold: said so, and retried', async () => {
   const { page, context } = await openPage(browser, server.origin);
   try {
     await page.goto(`${server.origin}/#token=eca_not_a_token&account=${server.account}`);
@@ -337,6 +337,16 @@ test('a token the server does not accept: a sign-in message, and no figures', as
     assert.doesNotMatch(page.url(), /token=/, 'the token leaves the address bar');
   } finally {
     await context.close();
+  }
+  // A valid token for an account the server does not hold (yet): said so, and retried.
+  const other = await openPage(browser, server.origin);
+  try {
+    await other.page.goto(server.consoleUrl(server.origin, '', 'acct_later', server.tokenFor('acct_later')));
+    await other.page.locator('[data-testid=live-no-account]').waitFor({ timeout: 10000 });
+    assert.match(await other.page.locator('[data-testid=live-no-account]').textContent(), /no account “acct_later”/);
+    assert.equal(await other.page.locator('[data-testid=balance]').count(), 0);
+  } finally {
+    await other.context.close();
   }
 });
 

@@ -75,6 +75,15 @@ export class EcLiveStatus extends LitElement {
           ${seconds > 0 ? `Trying again in ${seconds} s.` : 'Trying again…'}</div>
       </div>`;
     }
+    if (link.state === 'no-account') {
+      const seconds = Math.max(0, Math.ceil((link.retryAtMs - Date.now()) / 1000));
+      return html`<div class="callout warning" role="alert" data-testid="live-no-account">
+        <span class="icon-dot"></span>
+        <div><span class="callout-title">The server has no account “${link.config.accountId}” that this page may read.</span>
+          It may not have received its first events yet, or the link is for another account.
+          ${seconds > 0 ? `Trying again in ${seconds} s.` : 'Trying again…'}</div>
+      </div>`;
+    }
     if (link.state === 'unauthorized') {
       return html`<div class="callout danger" role="alert" data-testid="live-unauthorized">
         <span class="icon-dot"></span>
