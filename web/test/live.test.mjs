@@ -327,6 +327,40 @@ test('two modes on one server: without a token the offline demo; in live mode a 
   }
 });
 
+test('a large account (a console-ledger over 2 MiB) is loaded and followed in the Web Worker, with the same figures', async () => {
+  const account = 'acct_large';
+  const start = Date.now() - 6 * 3600_000;
+  const iso = (ms) => new Date(ms).toISOString();
+  await server.ingest({ format: 'easycoda.ledger/1', account: { id: account, utc_offset: '+00:00' },
+    projects: [{ id: 'prj_ci', name: 'CI' }], events: [{ id: 'open', type: 'account_opened', at: iso(start) }] });
+  // Two batches of 8,000 build events (free, other services) in the last hours: about 2.4 MB.
+  for (let batch = 0; batch < 2; batch++) {
+    const events = Array.from({ length: 8000 }, (_, i) => {
+      const n = batch * 8000 + i + 1;
+      return { id: `build-${String(n).padStart(6, '0')}`, type: 'usage', at: iso(start + n * 1000), project_id: 'prj_ci',
+        service: 'build', tokens: { output: 100 + (n % 900), input_cache_miss: 1000 + (n % 9000) } };
+    });
+    assert.equal((await server.ingest({ format: 'easycoda.ledger/1', account: { id: account }, events })).accepted, 8000);
+  }
+  const { page, context } = await openPage(browser, server.origin);
+  try {
+    await page.goto(server.consoleUrl(server.origin, '', account, server.tokenFor(account)));
+    await page.waitForFunction(() => document.documentElement.dataset.consoleState === 'ready', null, { timeout: 30000 });
+    assert.equal(await page.evaluate(() => document.querySelector('ec-console').store.session.inWorker), true, 'the answer was loaded in the worker');
+    await waitCheck(page, 'match', 15000);
+    await openUsage(page);
+    const balance = page.locator('[data-testid=balance]');
+    const before = Number(await balance.getAttribute('data-tokens'));
+    await server.ingest({ format: 'easycoda.ledger/1', account: { id: account }, events: [
+      { id: 'buy-1', type: 'credits_purchased', at: iso(Date.now() - 1000), account_id: account, credits: 500, pack: 'pack_500' }] });
+    await page.waitForFunction((b) => Number(document.querySelector('ec-console').shadowRoot.querySelector('ec-usage-panel')
+      .shadowRoot.querySelector('[data-testid=balance]')?.getAttribute('data-tokens')) === b + 5_000_000, before, { timeout: 2000 });
+    await waitCheck(page, 'match', 15000);
+  } finally {
+    await context.close();
+  }
+});
+
 test('a token the server does not accept: a sign-in message, and no figures; an account it does not hold: said so, and retried', async () => {
   const { page, context } = await openPage(browser, server.origin);
   try {
