@@ -178,7 +178,7 @@ test('a server that lies: the tampered report is shown beside the page\'s, never
   // A proxy in front of the real server that raises the balance in every account report it answers.
   const proxy = await startProxy(server, (req) => (/\/v1\/accounts\/[^/]+\/report\?/.test(req.url)
     ? (text) => text.replace(/"balance_credits":"([0-9]+)/, (_, whole) => `"balance_credits":"${Number(whole) + 100}`) : null), digest);
-  const { page, context } = await openLive(proxy.origin, `?at=${DEMO_AT}`);
+  const { page, context, collect } = await openLive(proxy.origin, `?at=${DEMO_AT}`);
   try {
     await waitCheck(page, 'mismatch');
     const served = await server.report(DEMO_AT);
@@ -203,6 +203,9 @@ test('a server that lies: the tampered report is shown beside the page\'s, never
     await page.locator('[data-testid=close-usage]').click();
     await screenshot(page, 'live-mismatch');
     assert.deepEqual(await seriousViolations(page), []);
+    const problems = await collect();
+    assert.deepEqual(problems.csp, [], 'the mismatch panel (and its details box) passes the page\'s CSP');
+    assert.deepEqual(problems.errors, []);
     // The same state on a phone in the dark theme: readable, and axe finds nothing serious.
     const phone = await openLive(proxy.origin, `?at=${DEMO_AT}`, { viewport: VIEWPORTS.phone, colorScheme: 'dark' });
     try {
@@ -362,10 +365,11 @@ test('a large account (a console-ledger over 2 MiB) is loaded and followed in th
 });
 
 test('a token the server does not accept: a sign-in message, and no figures; an account it does not hold: said so, and retried', async () => {
-  const { page, context } = await openPage(browser, server.origin);
+  const { page, context, collect } = await openPage(browser, server.origin);
   try {
     await page.goto(`${server.origin}/#token=eca_not_a_token&account=${server.account}`);
     await page.locator('[data-testid=live-unauthorized]').waitFor({ timeout: 10000 });
+    assert.deepEqual((await collect()).csp, []);
     assert.match(await page.locator('[data-testid=live-unauthorized]').textContent(), /Sign-in needed/);
     assert.equal(await page.locator('[data-testid=balance]').count(), 0);
     assert.doesNotMatch(page.url(), /token=/, 'the token leaves the address bar');

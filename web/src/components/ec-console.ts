@@ -65,6 +65,7 @@ export class EcConsole extends LitElement {
     }
     @keyframes spin { to { transform: rotate(360deg); } }
     @media (prefers-reduced-motion: reduce) { .spinner { animation: none; } }
+    .live-start { max-width: 560px; width: 100%; text-align: left; }
 
     .layout { display: grid; grid-template-columns: 232px minmax(0, 1fr); min-height: 100vh; }
     /* The column carries the sidebar's background and border: a grid item stretches to the row,
@@ -191,7 +192,7 @@ export class EcConsole extends LitElement {
     const store = this.store;
     if (store.status === 'starting' && store.live && store.live.state !== 'connecting') {
       // The live account is not shown until its ledger is loaded whole: say why it is not yet.
-      return html`<div class="loading" data-testid="loading"><div style="max-width: 560px">
+      return html`<div class="loading" data-testid="loading"><div class="live-start">
         <ec-live-status .link=${store.live} offset="+00:00" tick=${this.tick}></ec-live-status></div></div>`;
     }
     if (store.status === 'starting') {

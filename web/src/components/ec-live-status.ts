@@ -53,6 +53,7 @@ export class EcLiveStatus extends LitElement {
     .alerts { display: flex; flex-direction: column; gap: 6px; }
     .alert-row { display: flex; gap: 12px; align-items: center; justify-content: space-between; }
     code { font-family: var(--font-mono); font-size: 12px; }
+    textarea.details { display: block; width: 100%; margin-top: 4px; font-family: var(--font-mono); font-size: 12px; }
   `];
 
   render() {
@@ -131,7 +132,7 @@ export class EcLiveStatus extends LitElement {
             </div>
             <div class="actions"><button data-testid="copy-details" @click=${() => this.copy(check)}>${this.copied ? 'Copied' : 'Copy details'}</button></div>
             ${this.details ? html`<label class="small">Details to report
-              <textarea readonly rows="8" style="width:100%" data-testid="mismatch-details" .value=${this.details}></textarea></label>` : nothing}
+              <textarea readonly rows="8" class="details" data-testid="mismatch-details" .value=${this.details}></textarea></label>` : nothing}
           </div>
         </div>`;
     }
