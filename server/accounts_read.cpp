@@ -81,7 +81,9 @@ std::optional<Reply> AccountService::document(const std::string& account_id,
         if (!write(chunk)) return Reply{200, {}};
     }
     write("]}");
-    return Reply{200, {}};
+    Reply reply{200, {}};
+    reply.cursor = snapshot;  // the console follows /changes from here
+    return reply;
 }
 
 Reply AccountService::console_ledger(const std::string& account_id) {
@@ -94,7 +96,9 @@ Reply AccountService::console_ledger(const std::string& account_id) {
         sync(*e, *row);
         if (e->checkpoint_at_ns) {
             const Answer answer = e->ledger->checkpoint(format_instant(*e->checkpoint_at_ns));
-            return Reply{answer.ok ? 200 : 500, answer.json};
+            Reply reply{answer.ok ? 200 : 500, answer.json};
+            reply.cursor = e->cursor;  // the events the checkpointed document holds: up to here
+            return reply;
         }
     }
     // No checkpoint: the console loads the whole history, which is the export.
@@ -103,7 +107,9 @@ Reply AccountService::console_ledger(const std::string& account_id) {
         return true;
     });
     if (!reply) return not_found();
-    return Reply{200, std::move(body)};
+    Reply whole{200, std::move(body)};
+    whole.cursor = reply->cursor;
+    return whole;
 }
 
 std::shared_ptr<AccountService::Notifier> AccountService::notifier(const std::string& account_id) {

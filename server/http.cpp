@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth.h"
+#include "static_files.h"
 #include "worker_pool.h"
 #include "credits/errors.h"
 
@@ -224,9 +225,12 @@ struct HttpServer::Impl {
     socket_t listen_socket = INVALID_SOCKET;  // the listening socket, seen as it is made
     std::atomic<std::uint64_t> request_counter{0};
     std::mutex log_mutex;
+    std::optional<StaticFiles> console;  // the built console, when served
 
     Impl(HttpOptions o, Store& s, AccountService& a, Metrics& m)
-        : options(std::move(o)), store(s), service(a), metrics(m) {}
+        : options(std::move(o)), store(s), service(a), metrics(m) {
+        if (!options.console_dir.empty()) console.emplace(options.console_dir);
+    }
 
     void configure();
     void dispatch(const httplib::Request& req, httplib::Response& res, const std::string& body);
@@ -236,6 +240,7 @@ struct HttpServer::Impl {
     void answer_report(const RouteMatch& m, const httplib::Request& req, httplib::Response& res);
     void answer_changes(const RouteMatch& m, const httplib::Request& req, httplib::Response& res);
     void answer_document(const RouteMatch& m, httplib::Response& res);
+    void answer_console_file(const httplib::Request& req, httplib::Response& res);
     void log(const httplib::Request& req, const httplib::Response& res);
 };
 
@@ -353,6 +358,7 @@ void HttpServer::Impl::dispatch(const httplib::Request& req, httplib::Response& 
     }
     const std::string_view target = req.target;
     const std::optional<RouteMatch> m = match_route(target.substr(0, target.find('?')));
+    if (!m && console && target.substr(0, 4) != "/v1/" && target != "/v1") return answer_console_file(req, res);
     if (!m) return send_error(res, 404, "not_found", "No such route.");
     const bool method_ok = req.method == m->method || (req.method == "HEAD" && std::string_view(m->method) == "GET");
     if (!method_ok) {
@@ -425,6 +431,9 @@ void HttpServer::Impl::answer_account_route(const RouteMatch& m, const httplib::
         case RouteName::document: return answer_document(m, res);
         case RouteName::console: {
             const Reply reply = service.console_ledger(m.account_id);
+            // The cursor the document is at: the console follows /changes?after= it, so no event
+            // stored while the document was read is missed or fetched twice.
+            if (reply.status == 200 && reply.cursor >= 0) res.set_header("Credits-Cursor", std::to_string(reply.cursor));
             return send_json(res, reply.status, reply.body);
         }
         default: return send_error(res, 404, "not_found", "No such route.");
@@ -500,6 +509,22 @@ void HttpServer::Impl::answer_document(const RouteMatch& m, httplib::Response& r
         sink.done();
         return true;
     });
+}
+
+// Every path outside /v1 (and /healthz, /metrics) is a file of the console, with the console's
+// security headers; the API's answers keep their own.
+void HttpServer::Impl::answer_console_file(const httplib::Request& req, httplib::Response& res) {
+    current_request.route = "console";
+    if (req.method != "GET" && req.method != "HEAD") {
+        for (const auto& [name, value] : StaticFiles::security_headers()) res.set_header(name, value);
+        res.set_header("Allow", "GET, HEAD");
+        res.status = 405;
+        return res.set_content("Method not allowed\n", "text/plain; charset=utf-8");
+    }
+    StaticAnswer answer = console->answer(req.target);
+    for (const auto& [name, value] : answer.headers) res.set_header(name, value);
+    res.status = answer.status;
+    res.set_content(std::move(answer.body), answer.content_type);
 }
 
 HttpServer::HttpServer(HttpOptions options, Store& store, AccountService& service, Metrics& metrics)

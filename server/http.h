@@ -24,6 +24,7 @@ struct HttpOptions {
     int keep_alive_s = 5;
     std::size_t keep_alive_requests_max = 100;
     int schema_version = 0;                // for /healthz
+    std::string console_dir;               // when set: the built console served at / (static_files.h)
 };
 
 class HttpServer {

@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "http.h"
 #include "metrics.h"
+#include "static_files.h"
 #include "store.h"
 
 namespace {
@@ -26,12 +27,13 @@ constexpr int exit_failure = 1;
 constexpr int exit_usage = 2;
 
 constexpr const char* usage_text = R"(usage:
-  credits-server serve   [--database URL] [--listen HOST:PORT] [limits...]
+  credits-server serve   [--database URL] [--listen HOST:PORT] [--console DIR] [limits...]
   credits-server token   [--database URL] (--service | --account ID)
   credits-server migrate [--database URL]
 
 URL is sqlite:PATH (default sqlite:data/credits.db) or postgresql://user@host:port/db.
 --listen defaults to 127.0.0.1:8787 (port 0: any free port, printed at start).
+--console DIR serves the built console (web/dist) at / on the same origin as the API.
 limits (serve): --body-bytes-max N (16777216)  --batch-events-max N (10000)
                 --threads N (512, at most)  --requests-max N (256)  --waiters-max N (32)
                 --timeout-s N (5: read and write, per operation)  --keep-alive-s N (5)
@@ -59,7 +61,7 @@ std::optional<Command> parse(int argc, char** argv, std::string& error) {
     command.name = argv[1];
     static const char* const valued[] = {"--listen",      "--account",     "--body-bytes-max",      "--batch-events-max",
                                          "--threads",     "--requests-max", "--waiters-max",         "--timeout-s",
-                                         "--keep-alive-s", "--cached-accounts-max", "--checkpoint-events-min"};
+                                         "--keep-alive-s", "--cached-accounts-max", "--checkpoint-events-min", "--console"};
     for (int i = 2; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--service") {
@@ -117,6 +119,13 @@ bool serve_options(const Command& command, HttpOptions& http, ServiceLimits& lim
     if (const auto listen = command.values.find("--listen"); listen != command.values.end() && !parse_listen(listen->second, http)) {
         error = "--listen takes HOST:PORT, e.g. 127.0.0.1:8787";
         return false;
+    }
+    if (const auto console = command.values.find("--console"); console != command.values.end()) {
+        if (!StaticFiles(console->second).valid()) {
+            error = "--console takes a directory holding the built console's index.html (npm run build:web makes web/dist)";
+            return false;
+        }
+        http.console_dir = console->second;
     }
     const auto flag = [&](const char* name, long long fallback, long long minimum, long long maximum, auto& target) {
         const std::optional<long long> value = number_flag(command, name, fallback, minimum, maximum, error);

@@ -37,6 +37,7 @@ const operations = {
   },
   checkpoint(handle, query) { return ledgerOf(handle).checkpoint(query); },
   report(handle, query) { return ledgerOf(handle).report(query); },
+  reportJson(handle, query) { return ledgerOf(handle).reportJson(query); },
   entries(handle, query) { return ledgerOf(handle).entries(query); },
   project(handle, projectId, query) { return ledgerOf(handle).project(projectId, query); },
   forecast(handle, query) { return ledgerOf(handle).forecast(query); },

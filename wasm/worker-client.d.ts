@@ -14,6 +14,8 @@ export interface RemoteLedger {
   readonly projects: { id: string; name: string }[];
   report(query: ReportQuery & { entries?: true }): Promise<AccountReport>;
   report(query: ReportQuery & { entries: false }): Promise<AccountSummaryReport>;
+  /** Ledger.reportJson in the worker: the report's exact text (the native CLI's bytes). */
+  reportJson(query: ReportQuery & { entries?: boolean }): Promise<string>;
   entries(query: EntriesQuery): Promise<EntriesPage>;
   project(projectId: string, query: ReportQuery): Promise<ProjectReport>;
   forecast(query: { at: string | Date }): Promise<ForecastReport>;

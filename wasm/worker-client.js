@@ -44,6 +44,7 @@ export async function createCreditWorker(options = {}) {
         },
         checkpoint: (query) => call('checkpoint', [handle, query]),
         report: (query) => call('report', [handle, query]),
+        reportJson: (query) => call('reportJson', [handle, query]),
         entries: (query) => call('entries', [handle, query]),
         project: (projectId, query) => call('project', [handle, projectId, query]),
         forecast: (query) => call('forecast', [handle, query]),

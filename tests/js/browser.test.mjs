@@ -28,7 +28,7 @@ test('under a strict CSP, Chromium computes every vector byte for byte like the 
     await page.waitForFunction(() => window.__done, null, { timeout: 60_000 });
     const done = await page.evaluate(() => window.__done);
     assert.equal(done.error, undefined, done.error);
-    const { results, workerReport, workerAppend, workerError, violations } = done.value;
+    const { results, workerReport, workerReportText, workerAppend, workerError, violations } = done.value;
     assert.deepEqual(violations, []);
     assert.deepEqual(consoleErrors, []);
     assert.deepEqual(foreignRequests, []);
@@ -40,6 +40,7 @@ test('under a strict CSP, Chromium computes every vector byte for byte like the 
       assert.equal(r.json, v.expected, `${r.name}: Chromium's bytes differ from the native CLI`);
     }
     assert.deepEqual(workerReport, JSON.parse(expected.get('demo-report-2026-12-01').expected));
+    assert.equal(workerReportText, expected.get('demo-report-2026-12-01').expected, 'the worker\'s report text is the native CLI\'s bytes');
     assert.deepEqual(workerError, { isCreditError: true, code: 'wrong_type' });
     // The worker's checkpoint reports the demo's balance; an appended 100-credit purchase adds
     // 1,000,000 tokens and one event to what the page holds.

@@ -32,6 +32,8 @@ async function run() {
   const worker = await createCreditWorker();
   const remote = await worker.load(documents['web/public/demo/ledger.json']);
   const workerReport = await remote.report({ at: '2026-12-01T00:00:00Z' });
+  // The report's exact text from the worker (the console digests it for the server's ETag).
+  const workerReportText = await remote.reportJson({ at: '2026-12-01T00:00:00Z' });
   // append and checkpoint in the worker: a checkpoint of the demo reports what the demo does,
   // and an appended purchase moves the balance and the summary the page holds.
   const checkpointed = await worker.load(await remote.checkpoint({ at: '2026-11-01T00:00:00Z' }));
@@ -51,7 +53,7 @@ async function run() {
     workerError = { isCreditError: error instanceof CreditDocumentError, code: error.errors?.[0]?.code };
   }
   worker.terminate();
-  return { results, workerReport, workerAppend, workerError, violations, startup_ms };
+  return { results, workerReport, workerReportText, workerAppend, workerError, violations, startup_ms };
 }
 
 run().then(

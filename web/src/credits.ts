@@ -6,7 +6,7 @@
 // Nothing here computes a rule: it asks the core and caches its answers.
 import { createCreditEngine } from '@easycoda/credits';
 import type {
-  AccountSummaryReport, CreditEngine, CreditError, DailyRow, EntriesPage, EntriesQuery, ForecastReport, Ledger,
+  AccountSummaryReport, AppendResult, CreditEngine, CreditError, DailyRow, EntriesPage, EntriesQuery, ForecastReport, Ledger,
   LedgerEntry, ProjectReport, QuoteInput, QuoteReport, ReportQuery,
 } from '@easycoda/credits';
 
@@ -58,6 +58,9 @@ export interface LedgerBackend {
   entries(query: EntriesQuery): Answer<EntriesPage>;
   project(projectId: string, query: ReportQuery): Answer<ProjectReport>;
   forecast(query: { at: string }): Answer<ForecastReport>;
+  /** The account report's exact text (the server's and the CLI's bytes): the cross-check digests it. */
+  reportJson(query: ReportQuery): Answer<string>;
+  append(fragment: string): Answer<AppendResult>;
   delete(): unknown;
 }
 
@@ -99,6 +102,8 @@ export class LedgerSession extends EventTarget {
   private readonly cache = new Map<string, unknown>();
   private readonly pending = new Map<string, Promise<void>>();
   private readonly refusals = new Map<string, unknown>();
+  /** Bumped by each append: an answer computed before it is not kept (it is of the older ledger). */
+  private generation = 0;
 
   private constructor(engine: CreditEngine, ledger: LedgerBackend, label: string, isDemo: boolean, inWorker: boolean) {
     super();
@@ -182,6 +187,26 @@ export class LedgerSession extends EventTarget {
   get eventCount(): number { return this.ledger.eventCount; }
 
   /**
+   * Adds a fragment (the server's /changes answer) to the loaded ledger; the core checks it
+   * against everything loaded. Every kept answer is dropped (the ledger changed) and "answer" fires
+   * so the views ask again. Rejects with the core's errors when the fragment is refused.
+   */
+  async append(fragment: string): Promise<AppendResult> {
+    const result = await this.ledger.append(fragment);
+    this.generation++;
+    this.cache.clear();
+    this.refusals.clear();
+    this.pending.clear();
+    this.dispatchEvent(new Event('answer'));
+    return result;
+  }
+
+  /** The account report's exact text at `at`, as the server answers GET report?at= (its bytes). */
+  async reportText(at: string): Promise<string> {
+    return this.ledger.reportJson({ at });
+  }
+
+  /**
    * The daily rows of the account report with the days cut in another zone: one offset
    * (`utc_offset`) or a zone's offsets over time (`utc_offsets`); the core cuts the days.
    */
@@ -212,15 +237,17 @@ export class LedgerSession extends EventTarget {
       this.keep(key, value);
       return value;
     }
+    const generation = this.generation;
     const ready = value.then(
-      (answer) => { this.keep(key, answer); },
+      (answer) => { if (generation === this.generation) this.keep(key, answer); },
       (refusal: unknown) => {
+        if (generation !== this.generation) return;
         if (this.refusals.size > 200) this.refusals.clear();
         // A worker that failed (not a refused question) is explained where the answer would be.
         this.refusals.set(key, documentErrors(refusal) ? refusal : workerFailure(refusal));
       },
     ).finally(() => {
-      this.pending.delete(key);
+      if (generation === this.generation) this.pending.delete(key);
       this.dispatchEvent(new Event('answer'));
     });
     this.pending.set(key, ready);

@@ -3,6 +3,7 @@ import { LEDGER_BYTES_MAX, LedgerSession, documentErrors, startEngine, type Acco
 import { formatDate, formatDayLong } from './format';
 import type { CreditWorker, RemoteLedger } from '@easycoda/credits/worker';
 import { startCreditWorker } from './worker';
+import { LiveLink, takeLiveConfig, type LiveConfig } from './live';
 
 /** The built-in demo account and the instant its story is told at (web/public/demo/README.md). */
 export const DEMO_LEDGER_URL = 'demo/ledger.json';
@@ -40,11 +41,18 @@ export class ConsoleStore extends EventTarget {
   at = DEMO_AT;
   rejection: Rejection | null = null;
   loading: Loading | null = null;
+  /** The link to credits-server, when the page was opened with a token for it (live.ts). */
+  live: LiveLink | null = null;
+  /** The live account's session (the home the "Back" menu returns to), once loaded. */
+  liveSession: LedgerSession | null = null;
+  /** An instant the user picked ("As of"); null: the live account is shown at now, ticking. */
+  pinnedAt: string | null = null;
   private worker: Promise<CreditWorker> | null = null;
   /** Bumped by each load and by cancel: a load whose number is no longer current is dropped. */
   private loadNumber = 0;
 
-  async start(at: string | null): Promise<void> {
+  async start(at: string | null, live: LiveConfig | null = takeLiveConfig()): Promise<void> {
+    if (live) return this.startLive(at, live);
     try {
       const [engine, text] = await Promise.all([startEngine(), fetchText(DEMO_LEDGER_URL)]);
       this.engine = engine;
@@ -59,6 +67,75 @@ export class ConsoleStore extends EventTarget {
       this.failure = error instanceof Error ? error.message : String(error);
     }
     this.changed();
+  }
+
+  /**
+   * The live account: the engine starts, the link fetches the ledger from the server and follows
+   * its changes. Nothing is shown until the first ledger is loaded whole (the link's state says why
+   * it is not yet: connecting, offline, sign-in needed).
+   */
+  private async startLive(at: string | null, config: LiveConfig): Promise<void> {
+    try {
+      this.engine = await startEngine();
+    } catch (error) {
+      this.status = 'failed';
+      this.failure = error instanceof Error ? error.message : String(error);
+      return this.changed();
+    }
+    this.pinnedAt = at;
+    this.at = at ?? nowInstant();
+    const engine = this.engine;
+    this.live = new LiveLink(config, {
+      engine,
+      workerBytesMin: WORKER_BYTES_MIN,
+      worker: () => this.startWorker(),
+      at: () => this.pinnedAt ?? nowInstant(),
+      loaded: (session) => {
+        const showing = this.session === null || this.session === this.liveSession;
+        const previous = this.liveSession;
+        this.liveSession = session;
+        if (showing) {
+          this.session = session;
+          this.at = this.pinnedAt ?? nowInstant();
+          this.rejection = null;
+        }
+        if (previous && previous !== session) previous.dispose();
+        this.status = 'ready';
+        this.changed();
+      },
+      appended: () => {
+        if (this.session === this.liveSession && !this.pinnedAt) this.at = nowInstant();
+        this.changed();
+      },
+      changed: () => this.changed(),
+    });
+    this.changed();
+    // "Now" moves on: once a second the figures are asked again at the new instant (in the page
+    // the answers come at once; in the worker every few seconds, so views are not always computing).
+    let ticks = 0;
+    // The page's life: the interval is never cleared (the console has one store).
+    setInterval(() => {
+      ticks++;
+      if (this.pinnedAt || !this.session || this.session !== this.liveSession) return;
+      if (this.session.inWorker && ticks % 10 !== 0) return;
+      this.at = nowInstant();
+      this.changed();
+    }, 1000);
+    void this.live.run();
+  }
+
+  /** Shows the live account at now again (after an "As of" instant was picked). */
+  followNow(): void {
+    this.pinnedAt = null;
+    this.at = nowInstant();
+    this.changed();
+    this.live?.recheck();
+  }
+
+  private startWorker(): Promise<CreditWorker> {
+    // One worker for the page's life, started on the first large document; a failed start is retried.
+    this.worker ??= startCreditWorker().catch((error: unknown) => { this.worker = null; throw error; });
+    return this.worker;
   }
 
   /** Loads a ledger file in the page; on rejection the shown account stays as it was. */
@@ -106,9 +183,7 @@ export class ConsoleStore extends EventTarget {
       }
       this.loading = { ...this.loading!, phase: 'checking' };
       this.changed();
-      // One worker for the page's life, started on the first large file; a failed start is retried.
-      this.worker ??= startCreditWorker().catch((error: unknown) => { this.worker = null; throw error; });
-      const worker = await this.worker;
+      const worker = await this.startWorker();
       let remote: RemoteLedger;
       try {
         remote = await worker.load(bytes.buffer);
@@ -165,12 +240,19 @@ export class ConsoleStore extends EventTarget {
   resetToDemo(): void {
     this.loadNumber++;
     this.loading = null;
-    if (this.demo) this.replace(this.demo, DEMO_AT);
+    if (this.liveSession) this.replace(this.liveSession, this.pinnedAt ?? nowInstant());
+    else if (this.demo) this.replace(this.demo, DEMO_AT);
   }
 
+  /** The session the console started on: the live account or the demo. */
+  get home(): LedgerSession | null { return this.liveSession ?? this.demo; }
+
   setAt(at: string): void {
+    const live = this.live && this.session === this.liveSession;
+    if (live) this.pinnedAt = at;
     this.at = at;
     this.changed();
+    if (live) this.live!.recheck();
   }
 
   dismissRejection(): void {
@@ -179,7 +261,7 @@ export class ConsoleStore extends EventTarget {
   }
 
   private replace(session: LedgerSession, at: string): void {
-    if (this.session && this.session !== this.demo) this.session.dispose();
+    if (this.session && this.session !== this.demo && this.session !== this.liveSession) this.session.dispose();
     this.session = session;
     this.at = at;
     this.rejection = null;
@@ -194,6 +276,11 @@ export class ConsoleStore extends EventTarget {
   private changed(): void {
     this.dispatchEvent(new Event('change'));
   }
+}
+
+/** Now, in whole seconds (the server's reports without `at` answer whole seconds too). */
+function nowInstant(): string {
+  return `${new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().slice(0, 19)}Z`;
 }
 
 async function fetchText(url: string): Promise<string> {

@@ -10,6 +10,7 @@ import './ec-project-list';
 import './ec-project-detail';
 import './ec-pricing';
 import './ec-ledger-loader';
+import './ec-live-status';
 
 type Route = { page: 'projects' } | { page: 'project'; id: string } | { page: 'pricing' };
 
@@ -64,6 +65,7 @@ export class EcConsole extends LitElement {
     }
     @keyframes spin { to { transform: rotate(360deg); } }
     @media (prefers-reduced-motion: reduce) { .spinner { animation: none; } }
+    .live-start { max-width: 560px; width: 100%; text-align: left; }
 
     .layout { display: grid; grid-template-columns: 232px minmax(0, 1fr); min-height: 100vh; }
     /* The column carries the sidebar's background and border: a grid item stretches to the row,
@@ -188,6 +190,11 @@ export class EcConsole extends LitElement {
 
   render() {
     const store = this.store;
+    if (store.status === 'starting' && store.live && store.live.state !== 'connecting') {
+      // The live account is not shown until its ledger is loaded whole: say why it is not yet.
+      return html`<div class="loading" data-testid="loading"><div class="live-start">
+        <ec-live-status .link=${store.live} offset="+00:00" tick=${this.tick}></ec-live-status></div></div>`;
+    }
     if (store.status === 'starting') {
       return html`<div class="loading" role="status" aria-live="polite" aria-busy="true" data-testid="loading">
         <div><div class="spinner" aria-hidden="true"></div><div>Starting the credit engine…</div>
@@ -201,7 +208,7 @@ export class EcConsole extends LitElement {
     return html`
       <div class="layout" data-at=${store.at} data-account=${session.accountId}>
         ${this.renderSidebar()}
-        <main id="main">${this.renderLoading()}${this.renderPage()}</main>
+        <main id="main">${this.renderLive()}${this.renderLoading()}${this.renderPage()}</main>
       </div>
       ${this.renderUsageDialog()}
       ${this.renderLoaderDialog()}
@@ -223,10 +230,10 @@ export class EcConsole extends LitElement {
             .items=${[
               { value: 'usage', label: 'Usage', testId: 'menu-usage' },
               { value: 'load', label: 'Load a ledger…', testId: 'menu-load' },
-              ...(session.isDemo ? [] : [{ value: 'demo', label: 'Back to the demo account', testId: 'menu-demo' }]),
+              ...(session === this.store.home ? [] : [{ value: 'demo', label: this.store.liveSession ? 'Back to the live account' : 'Back to the demo account', testId: 'menu-demo' }]),
             ]}
             @select=${this.onAccountMenu}><span class="avatar" aria-hidden="true">${initials}</span><span class="account-text"><span class="id">${session.accountId}</span>
-            <span class="kind">${session.isDemo ? 'Demo account' : session.label}</span></span></ec-menu>
+            <span class="kind">${session.isDemo ? 'Demo account' : session === this.store.liveSession ? 'Live from the server' : session.label}</span></span></ec-menu>
         </div>
       </nav></div>`;
   }
@@ -236,6 +243,13 @@ export class EcConsole extends LitElement {
     if (event.detail === 'load') this.loaderOpen = true;
     if (event.detail === 'demo') this.store.resetToDemo();
   };
+
+  /** The live account's link to the server (banner, cross-check mark, notices); only while it is shown. */
+  private renderLive() {
+    const store = this.store;
+    if (!store.live || store.session !== store.liveSession) return nothing;
+    return html`<ec-live-status .link=${store.live} offset=${store.session!.utcOffset} tick=${this.tick}></ec-live-status>`;
+  }
 
   /** A large file on its way to the worker: the page stays usable, the current account shown. */
   private renderLoading() {
@@ -285,13 +299,24 @@ export class EcConsole extends LitElement {
     const offset = session.utcOffset;
     const local = wallClock(store.at, offset);
     return html`<div class="asof">
-      <span class="data-chip">${session.isDemo ? html`<span class="badge accent">Demo data</span>` : html`<span class="badge">${session.label}</span>`}</span>
+      <span class="data-chip">${this.dataChip()}</span>
       <label for="asof">As of</label>
       <input id="asof" type="datetime-local" step="1" .value=${local} data-testid="asof" @change=${this.onAsOf}
         aria-describedby="asof-zone" title=${formatDateTime(store.at, offset)}>
       <span id="asof-zone">${offsetLabel(offset)}</span>
+      ${store.live && session === store.liveSession && store.pinnedAt
+        ? html`<button class="ghost" data-testid="follow-now" @click=${() => store.followNow()}>Now</button>` : nothing}
       <button class="ghost load-button" @click=${() => { this.loaderOpen = true; }} data-testid="open-loader">Load ledger…</button>
     </div>`;
+  }
+
+  private dataChip(): TemplateResult {
+    const store = this.store;
+    const session = store.session!;
+    if (session.isDemo) return html`<span class="badge accent">Demo data</span>`;
+    if (session !== store.liveSession) return html`<span class="badge">${session.label}</span>`;
+    if (store.live?.stale) return html`<span class="badge warning" data-testid="live-badge">Stale</span>`;
+    return html`<span class="badge success" data-testid="live-badge">${store.pinnedAt ? 'Live account' : 'Live'}</span>`;
   }
 
   private onAsOf(event: Event): void {
@@ -313,7 +338,9 @@ export class EcConsole extends LitElement {
         @close=${this.onUsageClosed} @request-close=${() => { this.usageOpen = false; }}>
         <div class="dialog-head">
           <div class="titles"><h2 id="usage-title">Usage</h2>
-            <p id="usage-sub">${session.accountId} · as of ${formatDateTime(store.at, session.utcOffset)} (${offsetLabel(session.utcOffset)})</p></div>
+            <p id="usage-sub">${session.accountId} · as of ${formatDateTime(store.at, session.utcOffset)} (${offsetLabel(session.utcOffset)})</p>
+            ${store.live && session === store.liveSession
+              ? html`<ec-live-status compact .link=${store.live} offset=${session.utcOffset} tick=${this.tick}></ec-live-status>` : nothing}</div>
           <button class="ghost icon close" aria-label="Close" data-testid="close-usage" @click=${() => { this.usageOpen = false; }}>✕</button>
         </div>
         <div class="dialog-body flush">
