@@ -38,6 +38,9 @@ struct ServiceLimits {
     std::int64_t checkpoint_events_min = 1'000;
     int waiters_max = 32;
     std::int64_t changes_events_max = 10'000;
+    // Reports before an account's checkpoint computed at once (each loads a whole
+    // history); beyond: 503 overloaded.
+    int whole_loads_max = 2;
 };
 
 // An answer: the HTTP status and the JSON body (the core's bytes, or the server's error).
@@ -46,7 +49,7 @@ struct Reply {
     std::string body;
     std::int64_t cursor = -1;   // /changes: the Credits-Cursor header (-1: none)
     bool more = false;          // /changes: Credits-More
-    int retry_after_s = 0;      // 429: Retry-After
+    int retry_after_s = 0;      // 429, 503: Retry-After
 };
 
 // The server's own error in the core's shape: {"errors":[{"code",...,"message"}]}.
@@ -96,7 +99,8 @@ private:
     // accounts_load.cpp: the cache entry made current with the store.
     void sync(Entry& entry, const AccountRow& row);
     void reload(Entry& entry, const AccountRow& row);
-    LoadedLedger load_whole(const AccountRow& row, std::int64_t* cursor);
+    // Every stored event (with seq <= up_to_seq, when given) as one loaded ledger.
+    LoadedLedger load_whole(const AccountRow& row, std::int64_t* cursor, std::optional<std::int64_t> up_to_seq = std::nullopt);
     std::string fragment(const AccountRow& row, const std::vector<ProjectRow>& projects,
                          const std::vector<StoredEvent>& events) const;
     std::vector<StoredEvent> events_after(const std::string& account_id, std::int64_t after_seq);
@@ -131,6 +135,7 @@ private:
     std::mutex notifier_mutex_;
     std::unordered_map<std::string, std::weak_ptr<Notifier>> notifiers_;
     std::atomic<int> waiters_{0};
+    std::atomic<int> whole_loads_{0};
     std::atomic<bool> stopping_{false};
 };
 

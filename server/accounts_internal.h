@@ -47,9 +47,16 @@ inline constexpr int store_pages_max = 1'000;
 
 inline constexpr std::string_view ledger_format = "easycoda.ledger/1";
 
-// "project_id\ntask_id\nsession_id" of an event that names a session (usage
-// with a session_id, session_completed), empty otherwise (store.h NewEvent).
+// The session key (store.h NewEvent) of an event that names a session (usage
+// with a session_id, session_completed), empty otherwise.
 std::string session_key_of(const nlohmann::json& event);
+// The canonical JSON array ["project_id","task_id","session_id"]: unambiguous
+// whatever characters the ids hold.
+std::string session_key(const std::string& project_id, const std::string& task_id, const std::string& session_id);
+// Whether any of a batch's stored events is newer than the ledger it is checked
+// against: another writer committed them after the entry was made current, and
+// the ledger does not hold them, so the batch must be checked again.
+bool stored_past_cursor(const std::vector<StoredEvent>& stored, std::int64_t cursor);
 // The JSON numbers of {"accepted":N,"duplicates_ignored":M}; nullopt if not that shape.
 std::optional<std::pair<std::int64_t, std::int64_t>> append_counts(const std::string& answer);
 // The start (00:00 in the account's offset) of the calendar month before the

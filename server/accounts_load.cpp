@@ -55,8 +55,12 @@ std::string AccountService::fragment(const AccountRow& row, const std::vector<Pr
     return out;
 }
 
-LoadedLedger AccountService::load_whole(const AccountRow& row, std::int64_t* cursor) {
-    const std::vector<StoredEvent> events = events_after(row.account_id, 0);
+LoadedLedger AccountService::load_whole(const AccountRow& row, std::int64_t* cursor, std::optional<std::int64_t> up_to_seq) {
+    std::vector<StoredEvent> events = events_after(row.account_id, 0);
+    if (up_to_seq) {  // a consistent read: the events other writers stored since are left out
+        events.erase(std::find_if(events.begin(), events.end(), [&](const StoredEvent& event) { return event.seq > *up_to_seq; }),
+                     events.end());
+    }
     *cursor = events.empty() ? 0 : events.back().seq;
     std::string errors;
     std::optional<LoadedLedger> loaded = engine_.load(fragment(row, store_.projects(row.account_id), events), &errors);

@@ -39,20 +39,37 @@ bool AccountService::account_exists(const std::string& account_id) {
 
 Reply AccountService::report(const std::string& account_id, const ReportQuestion& question) {
     const std::string at = question.at.empty() ? now_text() : question.at;
-    const std::shared_ptr<Entry> e = entry(account_id);
-    const std::lock_guard lock(e->mutex);
-    const std::optional<AccountRow> row = store_.account(account_id);
-    if (!row) return not_found();
-    sync(*e, *row);
-    const std::optional<Instant> instant = parse_instant(at);
-    if (instant && e->checkpoint_at_ns && instant->ns < *e->checkpoint_at_ns) {
-        // Before the checkpoint only the whole history can answer (rare, and not cached).
-        std::int64_t cursor = 0;
-        LoadedLedger whole = load_whole(*row, &cursor);
-        const Answer answer = ask(whole, question, at);
-        return Reply{answer.ok ? 200 : 422, answer.json};
+    AccountRow snapshot;
+    {
+        const std::shared_ptr<Entry> e = entry(account_id);
+        const std::lock_guard lock(e->mutex);
+        const std::optional<AccountRow> row = store_.account(account_id);
+        if (!row) return not_found();
+        sync(*e, *row);
+        const std::optional<Instant> instant = parse_instant(at);
+        if (!instant || !e->checkpoint_at_ns || instant->ns >= *e->checkpoint_at_ns) {
+            const Answer answer = ask(*e->ledger, question, at);
+            return Reply{answer.ok ? 200 : 422, answer.json};
+        }
+        snapshot = *row;
+        snapshot.last_seq = e->cursor;  // the events the entry holds: the same account as its answers
     }
-    const Answer answer = ask(*e->ledger, question, at);
+    // Before the checkpoint only the whole history can answer (rare, and not cached). It
+    // is loaded outside the account's lock, so ingest goes on meanwhile, and only a few
+    // at once: each holds a whole history in memory.
+    if (whole_loads_.fetch_add(1) >= std::max(limits_.whole_loads_max, 1)) {
+        whole_loads_.fetch_sub(1);
+        Reply busy{503, error_body("overloaded", "Too many reports before the checkpoint are being computed; ask again later.")};
+        busy.retry_after_s = 1;
+        return busy;
+    }
+    struct Leave {
+        std::atomic<int>& count;
+        ~Leave() { count.fetch_sub(1); }
+    } leave{whole_loads_};
+    std::int64_t cursor = 0;
+    LoadedLedger whole = load_whole(snapshot, &cursor, snapshot.last_seq);
+    const Answer answer = ask(whole, question, at);
     return Reply{answer.ok ? 200 : 422, answer.json};
 }
 

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth.h"
+#include "guarded_server.h"
 #include "static_files.h"
 #include "worker_pool.h"
 #include "credits/errors.h"
@@ -42,6 +43,8 @@ struct RequestContext {
     std::chrono::steady_clock::time_point start;
     std::string route = "unmatched";
     std::string request_id;
+    bool holds_slot = false;               // counted in flight before its body was read
+    std::optional<Principal> principal;    // authorized before its body was read
 };
 thread_local RequestContext current_request;
 
@@ -151,6 +154,9 @@ std::pair<const char*, const char*> default_error(int status) {
 // The library bounds each header line and the request line, not their number or sum.
 constexpr std::size_t headers_count_max = 100;
 constexpr std::size_t headers_bytes_max = 32 * 1024;
+// The request line and headers as read (GuardedServer): a head past it is cut off
+// while it is read, so memory stays bounded before any authentication.
+constexpr std::size_t headers_read_max = 64 * 1024;
 
 bool headers_within_limits(const httplib::Headers& headers) {
     if (headers.size() > headers_count_max) return false;
@@ -220,7 +226,7 @@ struct HttpServer::Impl {
     Store& store;
     AccountService& service;
     Metrics& metrics;
-    httplib::Server server;
+    GuardedServer server;
     std::atomic<std::int64_t> in_flight{0};
     socket_t listen_socket = INVALID_SOCKET;  // the listening socket, seen as it is made
     std::atomic<std::uint64_t> request_counter{0};
@@ -233,6 +239,9 @@ struct HttpServer::Impl {
     }
 
     void configure();
+    std::optional<httplib::Server::HandlerResponse> before_body(const std::optional<RouteMatch>& m,
+                                                                const httplib::Request& req, httplib::Response& res);
+    void release_slot();
     void dispatch(const httplib::Request& req, httplib::Response& res, const std::string& body);
     void route(const RouteMatch& m, const httplib::Request& req, httplib::Response& res, const std::string& body);
     std::optional<Principal> authorize(const httplib::Request& req, httplib::Response& res);
@@ -259,9 +268,17 @@ void HttpServer::Impl::configure() {
     server.set_write_timeout(options.io_timeout_s, 0);
     server.set_keep_alive_timeout(options.keep_alive_s);
     server.set_keep_alive_max_count(options.keep_alive_requests_max);
+    server.head_bytes_max = headers_read_max;
+    server.head_deadline = std::chrono::seconds(options.io_timeout_s);
+    server.after_request = [this] { release_slot(); };
     // Runs before the body is read: a POST that is not JSON is refused before the library
     // reads (and, for a form, parses) its body, and the connection is closed over it.
     server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+        GuardedServer::head_read();
+        // Every answer is whole: a Range header is ignored (a cut report would carry the
+        // whole report's ETag, a cut error would not parse).
+        const_cast<httplib::Request&>(req).ranges.clear();
+        release_slot();
         current_request = RequestContext{std::chrono::steady_clock::now(), "unmatched",
                                          "req-" + std::to_string(request_counter.fetch_add(1) + 1)};
         res.set_header("X-Request-Id", current_request.request_id);
@@ -286,7 +303,7 @@ void HttpServer::Impl::configure() {
             send_error(res, 415, "unsupported_media_type", "A POST body must be application/json.");
             return httplib::Server::HandlerResponse::Handled;
         }
-        return httplib::Server::HandlerResponse::Unhandled;
+        return before_body(m, req, res).value_or(httplib::Server::HandlerResponse::Unhandled);
     });
     const auto handler = [this](const httplib::Request& req, httplib::Response& res) { dispatch(req, res, req.body); };
     // Bodies are read here, bounded as they arrive: the library bounds Content-Length
@@ -315,7 +332,8 @@ void HttpServer::Impl::configure() {
     server.Put(".*", reading);
     server.Patch(".*", reading);
     server.Delete(".*", reading);
-    server.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+    server.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        const_cast<httplib::Request&>(req).ranges.clear();  // the library's own answers are whole too
         if (res.body.empty() && !res.is_chunked_content_provider_) {
             const auto [error_code, message] = default_error(res.status);
             res.set_content(error_body(error_code, message), "application/json");
@@ -341,17 +359,70 @@ void HttpServer::Impl::log(const httplib::Request& req, const httplib::Response&
                                  {"route", current_request.route}, {"status", res.status},
                                  {"duration_us", duration_us},     {"bytes", res.body.size()}};
     const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    const std::lock_guard lock(log_mutex);
-    std::fwrite(text.data(), 1, text.size(), stderr);
+    {
+        const std::lock_guard lock(log_mutex);
+        std::fwrite(text.data(), 1, text.size(), stderr);
+    }
+    release_slot();
     current_request = RequestContext{};
 }
 
+void HttpServer::Impl::release_slot() {
+    if (!current_request.holds_slot) return;
+    current_request.holds_slot = false;
+    in_flight.fetch_sub(1);
+}
+
+// A request with a body is counted in flight and authorized before the body is
+// read, so neither too many requests nor a client without a token make the server
+// take in bodies (up to body_bytes_max each). Refused ones close the connection
+// over the body not read. nullopt: go on and read the body.
+std::optional<httplib::Server::HandlerResponse> HttpServer::Impl::before_body(const std::optional<RouteMatch>& m,
+                                                                              const httplib::Request& req,
+                                                                              httplib::Response& res) {
+    if (req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS") return std::nullopt;
+    const auto refuse = [&res] {
+        res.set_header("Connection", "close");
+        return httplib::Server::HandlerResponse::Handled;
+    };
+    if (!m || req.method != m->method) {  // 404 or 405: the body is not needed to say so
+        dispatch(req, res, {});
+        return refuse();
+    }
+    if (in_flight.fetch_add(1) >= options.requests_max) {
+        in_flight.fetch_sub(1);
+        send_error(res, 503, "overloaded", "Too many requests are in flight; try again.");
+        res.set_header("Retry-After", "1");
+        return refuse();
+    }
+    current_request.holds_slot = true;
+    if (m->name == RouteName::ledger) {
+        try {
+            current_request.principal = authorize(req, res);
+        } catch (const StoreError&) {
+            send_error(res, 503, "database_unavailable", "The database did not answer.");
+            return refuse();
+        }
+        if (!current_request.principal) return refuse();
+        if (current_request.principal->kind != TokenKind::service) {
+            send_error(res, 403, "forbidden", "Only a service token may ingest.");
+            return refuse();
+        }
+    }
+    return std::nullopt;
+}
+
 void HttpServer::Impl::dispatch(const httplib::Request& req, httplib::Response& res, const std::string& body) {
+    // Requests with a body were counted before it was read (before_body).
+    const bool counted_here = !current_request.holds_slot;
     struct InFlight {
         std::atomic<std::int64_t>& count;
-        ~InFlight() { count.fetch_sub(1); }
-    } in_flight_guard{in_flight};
-    if (in_flight.fetch_add(1) >= options.requests_max) {
+        bool held;
+        ~InFlight() {
+            if (held) count.fetch_sub(1);
+        }
+    } in_flight_guard{in_flight, counted_here};
+    if (counted_here && in_flight.fetch_add(1) >= options.requests_max) {
         send_error(res, 503, "overloaded", "Too many requests are in flight; try again.");
         res.set_header("Retry-After", "1");
         return;
@@ -402,7 +473,8 @@ void HttpServer::Impl::route(const RouteMatch& m, const httplib::Request& req, h
             return send_json(res, reply.status, reply.body);
         }
         case RouteName::ledger: {
-            const std::optional<Principal> principal = authorize(req, res);
+            const std::optional<Principal> principal =
+                current_request.principal ? current_request.principal : authorize(req, res);
             if (!principal) return;
             if (principal->kind != TokenKind::service) {
                 return send_error(res, 403, "forbidden", "Only a service token may ingest.");
@@ -454,10 +526,15 @@ void HttpServer::Impl::answer_report(const RouteMatch& m, const httplib::Request
     question.to = req.get_param_value("to");
     question.utc_offset = req.get_param_value("utc_offset");
     question.utc_offsets = req.get_param_value("utc_offsets");
-    if (req.has_param("at") && question.at.empty()) {
-        return send_error(res, 400, "bad_request", "at, when given, must be an instant.");
+    // An empty value is a mistake, not a parameter left out: it would otherwise ask a
+    // different question (the whole history, now) than the caller meant.
+    for (const char* name : {"at", "from", "to", "utc_offset", "utc_offsets"}) {
+        if (req.has_param(name) && req.get_param_value(name).empty()) {
+            return send_error(res, 400, "bad_request", std::string(name) + ", when given, must not be empty.");
+        }
     }
     Reply reply = service.report(m.account_id, question);
+    if (reply.retry_after_s > 0) res.set_header("Retry-After", std::to_string(reply.retry_after_s));
     if (reply.status == 200) {
         const std::string etag = etag_of(reply.body);
         res.set_header("ETag", etag);

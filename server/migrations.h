@@ -20,7 +20,8 @@ struct Migration {
 
 // SQLite: `events` is a WITHOUT ROWID table clustered on (account_id, seq), so an account's
 // events -- read in seq order by every report -- sit together on disk, and an append writes at
-// the end of its account's range. session_key is NULL for events that name no session; the
+// the end of its account's range. session_key is the canonical JSON array
+// ["project_id","task_id","session_id"], NULL for events that name no session; the
 // index leaves those out and ends in at_ns, so "seen before" is one index probe.
 inline constexpr std::array<Migration, 1> sqlite{{
     {1, R"sql(

@@ -31,9 +31,9 @@ struct StoredEvent {
     std::string body;         // canonical JSON of the whole event object
 };
 
-// An event to store. `session_key` is "project_id\ntask_id\nsession_id" for
-// events that name a session (usage with session_id, session_completed),
-// empty otherwise: the server asks about sessions a checkpoint forgets.
+// An event to store. `session_key` is the canonical JSON array
+// ["project_id","task_id","session_id"] for events that name a session (usage
+// with session_id, session_completed), empty otherwise: the server asks about sessions a checkpoint forgets.
 struct NewEvent {
     std::string event_id;
     std::int64_t at_ns = 0;

@@ -74,11 +74,13 @@ const Sql select_checkpoint{"select_checkpoint",
                             {text_oid}};
 // Writes only for an account whose cursor has reached the checkpoint's: a checkpoint is made
 // from stored events, so anything else is a caller's bug (told apart afterwards for the message).
+// Never replaces a checkpoint made from more events (a writer that read the account earlier).
 const Sql upsert_checkpoint{"upsert_checkpoint",
                             "INSERT INTO checkpoints (account_id, at_ns, cursor, document) "
                             "SELECT account_id, $2, $3, $4 FROM accounts WHERE account_id = $1 AND last_seq >= $3 "
                             "ON CONFLICT (account_id) DO UPDATE SET at_ns = excluded.at_ns, "
-                            "cursor = excluded.cursor, document = excluded.document",
+                            "cursor = excluded.cursor, document = excluded.document "
+                            "WHERE checkpoints.cursor <= excluded.cursor",
                             {text_oid, bigint_oid, bigint_oid, text_oid}};
 const Sql insert_token{"insert_token",
                        "INSERT INTO api_tokens (token_hash, kind, account_id, created_at) VALUES ($1, $2, $3, $4)",
@@ -512,10 +514,12 @@ void PostgresStore::save_checkpoint(std::string_view account_id, const Checkpoin
         Params params;
         params.text(account_id).bigint(checkpoint.at_ns).bigint(checkpoint.cursor).text(checkpoint.document);
         if (connection.run(upsert_checkpoint, params).rows_changed() == 1) return;
-        if (connection.run(select_account, Params().text(account_id)).rows() == 0) {
-            throw StoreError("no account " + std::string(account_id) + " to checkpoint");
+        const Result account = connection.run(select_account, Params().text(account_id));
+        if (account.rows() == 0) throw StoreError("no account " + std::string(account_id) + " to checkpoint");
+        if (checkpoint.cursor > account.integer(0, 1)) {
+            throw StoreError("a checkpoint's cursor is past its account's newest event");
         }
-        throw StoreError("a checkpoint's cursor is past its account's newest event");
+        // Otherwise a newer checkpoint is already saved and stays.
     });
 }
 

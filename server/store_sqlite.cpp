@@ -189,7 +189,7 @@ constexpr const char* select_checkpoint_sql = "SELECT at_ns, cursor, document FR
 constexpr const char* upsert_checkpoint_sql =
     "INSERT INTO checkpoints (account_id, at_ns, cursor, document) VALUES (?1, ?2, ?3, ?4) "
     "ON CONFLICT (account_id) DO UPDATE SET at_ns = excluded.at_ns, cursor = excluded.cursor, "
-    "document = excluded.document";
+    "document = excluded.document WHERE checkpoints.cursor <= excluded.cursor";
 constexpr const char* insert_token_sql =
     "INSERT INTO api_tokens (token_hash, kind, account_id, created_at) VALUES (?1, ?2, ?3, ?4)";
 constexpr const char* select_token_sql = "SELECT kind, account_id FROM api_tokens WHERE token_hash = ?1";
@@ -426,6 +426,8 @@ void SqliteStore::save_checkpoint(std::string_view account_id, const CheckpointR
         if (checkpoint.cursor > account.column_integer(1)) {
             throw StoreError("a checkpoint's cursor is past its account's newest event");
         }
+        // A writer that read the account earlier may come with an older checkpoint than
+        // one already saved: the upsert keeps the one made from more events.
         Query(connection, upsert_checkpoint_sql)
             .text(1, account_id)
             .integer(2, checkpoint.at_ns)

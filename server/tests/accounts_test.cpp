@@ -5,7 +5,12 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
+#include <future>
+#include <mutex>
 #include <random>
 #include <string>
 #include <vector>
@@ -418,4 +423,183 @@ TEST_CASE("accounts: repeats are not stored, so the report counts none of them",
     CHECK(Json::parse(report.body)["duplicates_ignored"] == 0);
     CHECK(report.body == cli_report(service.console_ledger(account_id).body, at));
     CHECK(figures_of(report.body) == figures_of(cli_report(export_of(service), at)));
+}
+
+TEST_CASE("accounts: a checkpointed document is refused as an account's first batch, as the core refuses it in a fragment",
+          "[accounts]") {
+    TempDatabase db;
+    Metrics metrics;
+    AccountService service(*db.store, credits::Engine::with_defaults(), metrics, test_limits());
+    ingest_all(service, history(140), 500);
+    const std::string console = service.console_ledger(account_id).body;
+    REQUIRE(Json::parse(console).contains("checkpoint"));
+
+    // The core's own refusal of a checkpoint in a fragment, the words the server must reuse.
+    std::string errors;
+    std::optional<credits::LoadedLedger> loaded = credits::Engine::with_defaults().load(std::string(console), &errors);
+    REQUIRE(loaded.has_value());
+    const credits::Answer appended = loaded->append(console);
+    REQUIRE_FALSE(appended.ok);
+    Json core_error;
+    const Json core_errors = Json::parse(appended.json)["errors"];
+    for (const Json& error : core_errors) {
+        if (error["pointer"] == "/checkpoint") core_error = error;
+    }
+    INFO(appended.json.substr(0, 600));
+    REQUIRE(core_error.is_object());
+
+    TempDatabase fresh;
+    AccountService other(*fresh.store, credits::Engine::with_defaults(), metrics, test_limits());
+    const Reply refused = other.ingest(console);
+    REQUIRE(refused.status == 422);
+    const Json error = body_of(refused)["errors"][0];
+    CHECK(error["code"] == "unknown_field");
+    CHECK(error["pointer"] == "/checkpoint");
+    CHECK(error["message"] == core_error["message"]);
+    CHECK_FALSE(fresh.store->account(account_id).has_value());
+}
+
+TEST_CASE("accounts: session keys cannot collide, whatever characters the ids hold", "[accounts]") {
+    TempDatabase db;
+    Metrics metrics;
+    AccountService service(*db.store, credits::Engine::with_defaults(), metrics, test_limits());
+    // ("p", "t\ns", "x") and ("p\nt", "s", "x") are two sessions; joined with newlines
+    // they would be one text.
+    const auto batch = [](const std::vector<Json>& events, std::size_t begin, std::size_t end) {
+        Json doc = Json::parse(fragment(events, begin, end));
+        doc["projects"].push_back({{"id", "p"}, {"name", "P"}});
+        doc["projects"].push_back({{"id", "p\nt"}, {"name", "P newline T"}});
+        return doc.dump();
+    };
+    std::vector<Json> events = history(140);
+    const std::int64_t february = instant("2026-02-10T03:00:00Z");
+    events.insert(events.begin() + 1, {usage("old_a", february, "p", "t\ns", "x"),
+                                       completion("old_done", february + 60 * credits::nanos_per_second, "p", "t\ns", "x")});
+    events.push_back(usage("new_a", instant("2026-05-19T03:00:00Z"), "p\nt", "s", "x"));
+    for (std::size_t i = 0; i < events.size(); i += 500) {
+        const Reply reply = service.ingest(batch(events, i, i + 500));
+        INFO(reply.body);
+        REQUIRE(reply.status == 200);
+    }
+    REQUIRE(service.cached_checkpoint_at(account_id) == instant("2026-03-31T16:00:00Z"));
+
+    // Usage after the February completion: the checkpoint forgot that session, the one
+    // it still knows only looks alike, so the whole history is asked and refuses it.
+    const Reply rejected = service.ingest(batch({usage("late_a", instant("2026-05-20T10:00:00Z"), "p", "t\ns", "x")}, 0, 1));
+    REQUIRE(rejected.status == 422);
+    CHECK(body_of(rejected)["errors"][0]["code"] == "usage_after_completion");
+    CHECK(db.store->account(account_id)->last_seq == static_cast<std::int64_t>(events.size()));
+}
+
+namespace {
+
+// The store with hooks, to stop a service at a chosen point while another writer
+// or reader goes on (the rest is the real store).
+struct HookedStore final : Store {
+    Store& inner;
+    std::function<void()> before_find_events;             // runs once, then is cleared
+    std::function<void(std::int64_t)> before_events_after;  // runs on every call, with after_seq
+    explicit HookedStore(Store& s) : inner(s) {}
+
+    int migrate() override { return inner.migrate(); }
+    void add_token(std::string_view hash, const Principal& p) override { inner.add_token(hash, p); }
+    std::optional<Principal> find_token(std::string_view hash) override { return inner.find_token(hash); }
+    std::optional<AccountRow> account(std::string_view id) override { return inner.account(id); }
+    std::vector<ProjectRow> projects(std::string_view id) override { return inner.projects(id); }
+    std::vector<StoredEvent> events_after(std::string_view id, std::int64_t after_seq, std::int64_t limit) override {
+        if (before_events_after) before_events_after(after_seq);
+        return inner.events_after(id, after_seq, limit);
+    }
+    std::vector<StoredEvent> find_events(std::string_view id, const std::vector<std::string>& ids) override {
+        if (before_find_events) std::exchange(before_find_events, nullptr)();
+        return inner.find_events(id, ids);
+    }
+    bool session_seen_before(std::string_view id, std::string_view key, std::int64_t before_ns) override {
+        return inner.session_seen_before(id, key, before_ns);
+    }
+    std::optional<std::int64_t> append(const Batch& batch) override { return inner.append(batch); }
+    std::optional<CheckpointRow> checkpoint(std::string_view id) override { return inner.checkpoint(id); }
+    void save_checkpoint(std::string_view id, const CheckpointRow& c) override { inner.save_checkpoint(id, c); }
+};
+
+}  // namespace
+
+TEST_CASE("accounts: a batch another writer commits while it is checked is answered as repeats, not 500",
+          "[accounts]") {
+    TempDatabase db;
+    Metrics metrics;
+    HookedStore hooked(*db.store);
+    AccountService one(hooked, credits::Engine::with_defaults(), metrics, test_limits());
+    AccountService two(*db.store, credits::Engine::with_defaults(), metrics, test_limits());
+    const std::vector<Json> events = history(20);
+    REQUIRE(one.ingest(fragment(events, 0, 50)).status == 200);
+    const std::string batch = fragment(events, 50, events.size());
+    // `one` has made its entry current and looks up the batch's ids: `two` commits them first.
+    Reply raced;
+    hooked.before_find_events = [&] { raced = two.ingest(batch); };
+    const Reply answer = one.ingest(batch);
+    REQUIRE(raced.status == 200);
+    INFO(answer.body);
+    REQUIRE(answer.status == 200);
+    const auto newer = static_cast<std::int64_t>(events.size() - 50);
+    CHECK(body_of(answer) == Json{{"accepted", 0}, {"duplicates_ignored", newer}, {"cursor", events.size()}});
+    CHECK(db.store->account(account_id)->last_seq == static_cast<std::int64_t>(events.size()));
+}
+
+TEST_CASE("accounts: reports before the checkpoint load outside the account's lock, and only a few at once",
+          "[accounts]") {
+    TempDatabase db;
+    Metrics metrics;
+    HookedStore hooked(*db.store);
+    AccountService service(hooked, credits::Engine::with_defaults(), metrics, test_limits());
+    const std::vector<Json> events = history(140);
+    ingest_all(service, events, 500);
+    REQUIRE(service.cached_checkpoint_at(account_id) == instant("2026-03-31T16:00:00Z"));
+
+    // Whole-history loads (events after seq 0) wait for the test's word.
+    std::mutex mutex;
+    std::condition_variable changed;
+    int loading = 0;
+    bool release = false;
+    hooked.before_events_after = [&](std::int64_t after_seq) {
+        if (after_seq != 0) return;
+        std::unique_lock lock(mutex);
+        ++loading;
+        changed.notify_all();
+        changed.wait_for(lock, std::chrono::seconds(20), [&] { return release; });
+    };
+    const auto let_go = [&] {
+        const std::lock_guard lock(mutex);
+        release = true;
+        changed.notify_all();
+    };
+    ReportQuestion early;
+    early.at = "2026-01-15T00:00:00Z";  // before the checkpoint
+    auto first = std::async(std::launch::async, [&] { return service.report(account_id, early); });
+    auto second = std::async(std::launch::async, [&] { return service.report(account_id, early); });
+    {
+        std::unique_lock lock(mutex);
+        REQUIRE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return loading == 2; }));
+    }
+    // Both are loading: a third is refused at once, and an ingest is not held up.
+    auto third = std::async(std::launch::async, [&] { return service.report(account_id, early); });
+    const Json late_purchase = purchase("buy_late", instant("2026-05-21T00:00:00Z"));
+    auto ingest = std::async(std::launch::async, [&] { return service.ingest(fragment({late_purchase}, 0, 1)); });
+    const bool third_answered = third.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+    const bool ingest_answered = ingest.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+    let_go();
+    CHECK(third_answered);
+    CHECK(ingest_answered);
+    const Reply refused = third.get();
+    CHECK(refused.status == 503);
+    CHECK(refused.retry_after_s > 0);
+    CHECK(body_of(refused)["errors"][0]["code"] == "overloaded");
+    CHECK(ingest.get().status == 200);
+    // The two loads answer for the account as it was when they were asked: without the purchase.
+    const std::string expected = cli_report(fragment(events, 0, events.size()), early.at);
+    CHECK(first.get().body == expected);
+    CHECK(second.get().body == expected);
+    CHECK(service.report(account_id, early).body == cli_report(
+              fragment([&] { auto all = events; all.push_back(late_purchase); return all; }(), 0, events.size() + 1),
+              early.at));
 }

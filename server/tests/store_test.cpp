@@ -481,6 +481,13 @@ STORE_CASE(checkpoints, "a checkpoint is saved, replaced and read back") {
     CHECK(saved->document == R"({"checkpoint":2})");
     CHECK(sql_integer(url, "SELECT count(*) FROM checkpoints") == 1);
 
+    // One made from fewer events (a writer that read the account earlier) never replaces it.
+    store->save_checkpoint("acct", CheckpointRow{5'000, 3, R"({"checkpoint":3})"});
+    saved = store->checkpoint("acct");
+    REQUIRE(saved.has_value());
+    CHECK(saved->cursor == 4);
+    CHECK(saved->document == R"({"checkpoint":2})");
+
     CHECK_THROWS_AS(store->save_checkpoint("nobody", CheckpointRow{1, 0, "{}"}), StoreError);
     CHECK_THROWS_AS(store->save_checkpoint("acct", CheckpointRow{1, 5, "{}"}), StoreError);  // past the cursor
     CHECK(store->checkpoint("acct")->cursor == 4);

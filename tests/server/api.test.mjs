@@ -220,6 +220,17 @@ for (const kind of databaseKinds()) {
         [`/v1/accounts/${ACCOUNT}/changes?after=abc&wait=0`, 400, 'bad_request'],
         [`/v1/accounts/${ACCOUNT}/changes?after=0&wait=31`, 400, 'bad_request'],
         [`/v1/accounts/${ACCOUNT}/changes?after=-1&wait=0`, 400, 'bad_request'],
+        // An empty value is not a parameter left out: every one of them is refused.
+        [`/v1/accounts/${ACCOUNT}/report?at=`, 400, 'bad_request'],
+        [`/v1/accounts/${ACCOUNT}/report?at=2026-12-01T00:00:00Z&from=`, 400, 'bad_request'],
+        [`/v1/accounts/${ACCOUNT}/report?at=2026-12-01T00:00:00Z&to=`, 400, 'bad_request'],
+        [`/v1/accounts/${ACCOUNT}/report?at=2026-12-01T00:00:00Z&utc_offset=`, 400, 'bad_request'],
+        [`/v1/accounts/${ACCOUNT}/report?at=2026-12-01T00:00:00Z&utc_offsets=`, 400, 'bad_request'],
+        [`/v1/accounts/${ACCOUNT}/report?at=2026-12-01T00:00:00Z&from`, 400, 'bad_request'],
+        [`/v1/accounts/${ACCOUNT}/projects/prj_nope/report?at=2026-12-01T00:00:00Z&to=`, 400, 'bad_request'],
+        [`/v1/accounts/${ACCOUNT}/forecast?at=`, 400, 'bad_request'],
+        [`/v1/accounts/${ACCOUNT}/changes?after=&wait=0`, 400, 'bad_request'],
+        [`/v1/accounts/${ACCOUNT}/changes?after=0&wait=`, 400, 'bad_request'],
         ['/v1/accounts/acct_missing/report?at=2026-12-01T00:00:00Z', 404, 'account_not_found'],
         ['/v1/nothing', 404, 'not_found'],
       ];
@@ -279,6 +290,29 @@ for (const kind of databaseKinds()) {
       assert.equal(changed.status, 200);
       assert.notEqual(changed.headers.etag, r.headers.etag);
       assert.equal(changed.headers.etag, etagOf(changed.body));
+    });
+
+    test('a Range header is ignored: every answer is whole (reports, errors, the document)', async () => {
+      const report = `/v1/accounts/${ACCOUNT}/report?at=2026-12-01T00:00:00Z`;
+      const cases = [
+        [report, 200],
+        [`/v1/accounts/${ACCOUNT}/document`, 200],
+        ['/v1/accounts/acct_missing/report?at=2026-12-01T00:00:00Z', 404],
+        ['/v1/nothing', 404],
+        [`/v1/accounts/${ACCOUNT}/report?at=`, 400],
+      ];
+      for (const [path, status] of cases) {
+        const whole = await svc.get(path);
+        assert.equal(whole.status, status, `${path}: ${whole.text}`);
+        for (const range of ['bytes=0-20', 'bytes=5-', 'bytes=-3', 'bytes=0-1,4-9', 'bytes=999999999-']) {
+          const r = await svc.get(path, { headers: { Range: range } });
+          assert.equal(r.status, status, `${path} ${range}: ${r.status} ${r.text.slice(0, 200)}`);
+          assert.equal(r.headers['content-range'], undefined, `${path} ${range}`);
+          assert.equal(r.text, whole.text, `${path} ${range}: not the whole answer`);
+          JSON.parse(r.text);
+          if (status === 200 && path === report) assert.equal(r.headers.etag, etagOf(r.body));
+        }
+      }
     });
 
     test('large answers are gzipped when the client accepts gzip, and inflate to the same bytes', async () => {

@@ -320,6 +320,57 @@ for (const kind of databaseKinds()) {
       }
     });
 
+    test('header lines sent without end are cut off, with the server\'s memory bounded', { timeout: 60_000 }, async () => {
+      // Each line is within the library's 8 KiB line limit; their number is what grows.
+      const rssKb = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${s.server.child.pid}/status`, 'utf8'))[1]);
+      const before = rssKb();
+      const SEND_MAX = 64 * 1024 * 1024;
+      const lines = Buffer.from(Array.from({ length: 64 }, (_, i) => `X-Endless-${i}: ${'h'.repeat(1000)}\r\n`).join(''));
+      const socket = net.connect(s.server.port, HOST);
+      let sent = 0;
+      let closed = false;
+      let answer = '';
+      socket.on('data', (c) => { answer += c.toString('latin1'); });
+      const ended = new Promise((resolveEnd) => {
+        socket.on('error', () => { closed = true; resolveEnd(); });
+        socket.on('close', () => { closed = true; resolveEnd(); });
+      });
+      await new Promise((resolveConnect) => socket.on('connect', resolveConnect));
+      socket.write(`GET /v1/accounts/${ACCOUNT}/report?at=${AT} HTTP/1.1\r\nHost: x\r\n`);
+      const deadline = Date.now() + 20_000;
+      while (!closed && sent < SEND_MAX && Date.now() < deadline) {
+        sent += lines.length;
+        if (!socket.write(lines)) {
+          await Promise.race([new Promise((r) => socket.once('drain', r)), ended, sleep(1000)]);
+        }
+      }
+      const grownKb = rssKb() - before;
+      socket.destroy();
+      assert.ok(closed, `the server still read after ${sent} bytes of headers`);
+      assert.ok(sent < 16 * 1024 * 1024, `cut off only after ${sent} bytes`);
+      assert.ok(grownKb < 64 * 1024, `the server grew by ${grownKb} kB`);
+      assert.ok(answer === '' || /^HTTP\/1\.1 4\d\d/.test(answer), answer.slice(0, 200));
+      assert.equal((await svc.get(`/v1/accounts/${ACCOUNT}/report?at=${AT}`)).status, 200);
+    });
+
+    test('a POST without a valid token is refused from its headers, before its body is sent', async () => {
+      const head = (token) => Buffer.from('POST /v1/ledger HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+        `${token ? `Authorization: Bearer ${token}\r\n` : ''}Content-Length: 15000000\r\n\r\n`);
+      // The server's read timeout is 5 s: an answer within 3 s did not wait for the 15 MB.
+      for (const [token, status, code] of [[null, 401, 'unauthorized'], [demoToken, 403, 'forbidden']]) {
+        const t0 = performance.now();
+        const r = await rawRequest(s.server.port, head(token), { timeoutMs: 3000 });
+        assert.equal(r.status, status, `${status}: ${r.head.slice(0, 200)}`);
+        assert.match(r.head, /\r\nConnection: close/i);
+        assert.match(r.body.toString(), new RegExp(code));
+        assert.ok(performance.now() - t0 < 3000);
+      }
+      // A POST to a route that takes none is answered without its body too.
+      const r = await rawRequest(s.server.port, Buffer.from(`POST /v1/accounts/${ACCOUNT}/report HTTP/1.1\r\nHost: x\r\n` +
+        'Content-Type: application/json\r\nContent-Length: 15000000\r\n\r\n'), { timeoutMs: 3000 });
+      assert.equal(r.status, 405, r.head.slice(0, 200));
+    });
+
     test('the server\'s log never holds a token or an Authorization header', async () => {
       await sleep(200);
       const log = s.server.stderr;

@@ -70,6 +70,13 @@ inline constexpr std::string_view out_of_memory = "out_of_memory";
 inline constexpr std::string_view internal_error = "internal_error";
 }  // namespace code
 
+// Sentences more than one component says, so the server refuses what the core
+// refuses in the same words.
+namespace message {
+inline constexpr std::string_view fragment_checkpoint =
+    "A fragment adds events to a loaded ledger; a checkpoint comes only with a whole document.";
+}  // namespace message
+
 struct Error {
     std::string code;
     std::optional<std::string> event_id;

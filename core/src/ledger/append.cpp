@@ -100,8 +100,7 @@ CREDITS_COLD void LedgerBuilder::check_fragment_header(const Json& root) {
         const bool reported = std::any_of(errors_.items().begin(), errors_.items().end(),
                                           [](const Error& e) { return e.pointer == "/checkpoint"; });
         if (!reported)
-            errors_.add(code::unknown_field, std::nullopt, "/checkpoint",
-                        "A fragment adds events to a loaded ledger; a checkpoint comes only with a whole document.");
+            errors_.add(code::unknown_field, std::nullopt, "/checkpoint", std::string(message::fragment_checkpoint));
     }
     if (!ledger_.account_id.empty() && ledger_.account_id != loaded.account_id) {
         errors_.add(code::account_mismatch, std::nullopt, "/account/id",
