@@ -279,8 +279,9 @@ void HttpServer::Impl::configure() {
         // whole report's ETag, a cut error would not parse).
         const_cast<httplib::Request&>(req).ranges.clear();
         release_slot();
-        current_request = RequestContext{std::chrono::steady_clock::now(), "unmatched",
-                                         "req-" + std::to_string(request_counter.fetch_add(1) + 1)};
+        current_request = RequestContext{};
+        current_request.start = std::chrono::steady_clock::now();
+        current_request.request_id = "req-" + std::to_string(request_counter.fetch_add(1) + 1);
         res.set_header("X-Request-Id", current_request.request_id);
         const std::string_view target = req.target;
         const std::optional<RouteMatch> m = match_route(target.substr(0, target.find('?')));
