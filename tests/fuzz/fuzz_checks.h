@@ -36,6 +36,7 @@
 #include "credits/amount.h"
 #include "credits/api.h"
 #include "credits/default_data.h"
+#include "credits/forecast.h"
 #include "credits/instant.h"
 #include "credits/provider_usage.h"
 
@@ -592,15 +593,48 @@ inline void check_query_bytes(std::string_view data) {
     }
     const auto [at, from, to, offset, project] = field;
 
-    // What the answer must be, from the parts' own readers.
+    // What the answer must be, from the parts' own readers and the spec's range rules: `from` and
+    // `to` are instants, or dates (a whole local day in the question's offset: `from` its first
+    // instant, `to` the next day's first instant cut at `at`), or `from` is "last_30_days" (the
+    // forecast's window, not before the account's opening on 2026-01-01 in the +00:00 sample).
     const std::optional<credits::Instant> at_i = credits::parse_instant(at);
-    const std::optional<credits::Instant> from_i = from.empty() ? std::nullopt : credits::parse_instant(from);
-    const std::optional<credits::Instant> to_i = to.empty() ? at_i : credits::parse_instant(to);
+    const std::optional<int> offset_minutes = offset.empty() ? std::optional(0) : credits::parse_utc_offset(offset);
+    const auto date_day = [](std::string_view text) -> std::optional<std::int64_t> {
+        if (text.size() != 10) return std::nullopt;
+        const std::optional<credits::Instant> midnight = credits::parse_instant(std::string(text) + "T00:00:00Z");
+        if (!midnight) return std::nullopt;
+        return midnight->ns / credits::nanos_per_day;
+    };
+    const std::int64_t opened_ns = credits::parse_instant("2026-01-01T00:00:00Z")->ns;
+    const std::int64_t offset_ns = std::int64_t{offset_minutes.value_or(0)} * 60 * credits::nanos_per_second;
+    const auto day_start_ns = [&](std::int64_t day) { return day * credits::nanos_per_day - offset_ns; };
+    const std::optional<std::int64_t> from_day = date_day(from);
+    const std::optional<std::int64_t> to_day = date_day(to);
+    std::optional<std::int64_t> from_ns = opened_ns;
+    if (from == "last_30_days") {
+        from_ns = at_i ? std::optional(std::min(std::max(at_i->ns - credits::forecast_window_ns + 1, opened_ns), at_i->ns))
+                       : std::nullopt;
+    } else if (from_day) {
+        from_ns = day_start_ns(*from_day);
+    } else if (!from.empty()) {
+        const std::optional<credits::Instant> i = credits::parse_instant(from);
+        from_ns = i ? std::optional(i->ns) : std::nullopt;
+    }
+    std::optional<std::int64_t> to_ns = at_i ? std::optional(at_i->ns) : std::nullopt;
+    if (to_day) {
+        to_ns = at_i ? std::optional(std::min(day_start_ns(*to_day + 1), at_i->ns)) : std::nullopt;
+    } else if (!to.empty()) {
+        const std::optional<credits::Instant> i = credits::parse_instant(to);
+        to_ns = i ? std::optional(i->ns) : std::nullopt;
+    }
     const bool forecast = mode == 3;
     bool valid = !at.empty() && at_i.has_value();
     if (!forecast) {
-        valid = valid && (from.empty() || from_i) && to_i && (offset.empty() || credits::parse_utc_offset(offset));
-        if (valid) valid = to_i->ns <= at_i->ns && (from.empty() || from_i->ns <= to_i->ns);
+        valid = valid && from_ns && to_ns && offset_minutes;
+        if (valid) {
+            const bool days_reversed = from_day && to_day && *to_day < *from_day;
+            valid = *to_ns <= at_i->ns && (from.empty() || *from_ns <= *to_ns) && !days_reversed;
+        }
         if (mode == 2) valid = valid && project == "p";
     }
 
@@ -639,6 +673,10 @@ inline void check_query_bytes(std::string_view data) {
     }
     const OJson r = parse_output(answer.json, "the answer");
     check_amounts(r);
+    if (!forecast) {
+        FZ_CHECK(r.at("from") == credits::format_instant(*from_ns), "the range starts where the rules say");
+        FZ_CHECK(r.at("to") == credits::format_instant(*to_ns), "the range ends where the rules say");
+    }
     if (mode == 0) check_account_report(r, from.empty() && to.empty());
     if (mode == 1) FZ_CHECK(r.at("kind") == "account", "the report in parts");
     if (mode == 2) FZ_CHECK(r.at("kind") == "project", "project report");
