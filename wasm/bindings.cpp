@@ -5,6 +5,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <new>
@@ -84,17 +85,45 @@ private:
 constexpr std::string_view not_loaded_json =
     R"({"errors":[{"code":"internal_error","event_id":null,"pointer":"","message":"The ledger was not loaded."}]})";
 
+// A document's bytes in the heap, in the std::string the loaded ledger then keeps: the JS layer
+// writes the text in (HEAPU8.set or TextEncoder.encodeInto at address()) and the ledger takes
+// the string, so the heap holds one copy of a document, not two (a 280 MB document was copied
+// again inside load, about 0.25 s and 280 MB more at the peak).
+class WasmDocument {
+public:
+    // `room` bytes, or none when the heap cannot hold them (ok() false: the JS layer answers
+    // out_of_memory).
+    explicit WasmDocument(std::size_t room) {
+        try {
+            text_.resize(room);
+            ok_ = true;
+        } catch (const std::bad_alloc&) {
+            ok_ = false;
+        }
+    }
+    bool ok() const { return ok_; }
+    std::uintptr_t address() { return reinterpret_cast<std::uintptr_t>(text_.data()); }
+    std::size_t room() const { return text_.size(); }
+    // The first `length` bytes (length <= room), leaving this document empty.
+    std::string take(std::size_t length) {
+        text_.resize(std::min(length, text_.size()));
+        return std::move(text_);
+    }
+
+private:
+    std::string text_;
+    bool ok_ = false;
+};
+
 class WasmLedger {
 public:
-    // Reads the document from `length` bytes at `address` in the WASM heap
-    // (the JS layer copies the text in once, without an extra std::string).
-    WasmLedger(const WasmEngine& engine, std::uintptr_t address, std::size_t length) {
+    // Reads the first `length` bytes of `document` (which it takes: the document is empty after).
+    WasmLedger(const WasmEngine& engine, WasmDocument& document, std::size_t length) {
         guarded(errors_, [&] {
             const credits::Engine* core = engine.engine();
             if (core == nullptr) return Answer{false, std::string(not_loaded_json)};
             std::string errors;
-            const std::string_view text(reinterpret_cast<const char*>(address), length);
-            account_ = core->load(text, &errors);
+            account_ = core->load(document.take(length), &errors);
             return Answer{account_.has_value(), std::move(errors)};
         });
     }
@@ -220,8 +249,13 @@ EMSCRIPTEN_BINDINGS(easycoda_credits) {
         .function("quote", &WasmEngine::quote)
         .function("answerBytes", &WasmEngine::answerBytes)
         .function("clearAnswer", &WasmEngine::clearAnswer);
+    class_<WasmDocument>("Document")
+        .constructor<std::size_t>()
+        .function("ok", &WasmDocument::ok)
+        .function("address", &WasmDocument::address)
+        .function("room", &WasmDocument::room);
     class_<WasmLedger>("Ledger")
-        .constructor<const WasmEngine&, std::uintptr_t, std::size_t>()
+        .constructor<const WasmEngine&, WasmDocument&, std::size_t>()
         .function("ok", &WasmLedger::ok)
         .function("errorsJson", &WasmLedger::errorsJson)
         .function("summaryJson", &WasmLedger::summaryJson)

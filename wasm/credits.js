@@ -277,13 +277,13 @@ class CreditEngine {
     if (ledger instanceof Uint8Array) bytes = ledger;
     else if (ledger instanceof ArrayBuffer) bytes = new Uint8Array(ledger);
     else throw new TypeError('load() takes the ledger as a string, a Uint8Array or an ArrayBuffer');
-    // One copy of the document in the WASM heap, freed as soon as it is read.
-    const address = this.#allocate(bytes.length);
+    // One copy of the document in the WASM heap: written into the string the ledger keeps.
+    const document = this.#allocate(bytes.length);
     try {
-      m.HEAPU8.set(bytes, address);
-      return this.#read(address, bytes.length);
+      m.HEAPU8.set(bytes, document.address());
+      return this.#read(document, bytes.length);
     } finally {
-      m._free(address);
+      document.delete();
     }
   }
 
@@ -292,32 +292,35 @@ class CreditEngine {
   // costs what bytes cost. A ledger is mostly ASCII, so room for the string's
   // length plus an eighth fits nearly always; when not, the exact worst case
   // (3 bytes a UTF-16 unit) is tried once more.
+  // (The ledger keeps the room: up to an eighth more than the text's bytes.)
   #loadText(text) {
     const m = this.#module;
     for (const room of [text.length + (text.length >> 3) + 16, text.length * 3]) {
-      const address = this.#allocate(room);
+      const document = this.#allocate(room);
       try {
+        const address = document.address();
         const { read, written } = encoder.encodeInto(text, m.HEAPU8.subarray(address, address + room));
-        if (read === text.length) return this.#read(address, written);
+        if (read === text.length) return this.#read(document, written);
       } finally {
-        m._free(address);
+        document.delete();
       }
     }
     throw new Error('unreachable: three bytes a UTF-16 unit always fit');
   }
 
   #allocate(length) {
-    const address = this.#module._malloc(Math.max(length, 1));
-    if (!address) {
+    const document = new this.#module.Document(Math.max(length, 1));
+    if (!document.ok()) {
+      document.delete();
       throw new CreditDocumentError([{ code: 'out_of_memory', event_id: null, pointer: '',
         message: `The document (${length} bytes) does not fit in the WebAssembly heap.` }]);
     }
-    return address;
+    return document;
   }
 
-  #read(address, length) {
+  #read(document, length) {
     const m = this.#module;
-    const native = new m.Ledger(this.#native, address, length);
+    const native = new m.Ledger(this.#native, document, length);
     if (!native.ok()) {
       const json = decoder.decode(native.errorsJson());
       native.delete();

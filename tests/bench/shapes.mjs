@@ -7,8 +7,9 @@
 // of each event kind. Medians of the runs after a warm-up. Writes a table per shape into
 // docs/benchmarks.md between the "shapes" markers (or build/bench/shapes-quick.md with --quick).
 //
-//   node tests/bench/shapes.mjs [--quick] [--shapes a,b] [--no-chromium] [--out FILE]
-//     --quick   10k and 100k events (the full run adds 1M), fewer runs
+//   node tests/bench/shapes.mjs [--quick] [--shapes a,b] [--sizes 10k,100k,1M] [--no-chromium] [--no-kinds] [--out FILE]
+//     --quick     10k and 100k events (the full run adds 1M), fewer runs
+//     --sizes     only these of the run's sizes; --no-kinds: without the per-kind ledgers
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -30,10 +31,15 @@ const outFile = resolve(root, option('--out', quick ? 'build/bench/shapes-quick.
 const dataDir = resolve(root, 'build/bench/shapes');
 const cli = resolve(root, 'build/native/credits');
 const nativeBench = resolve(root, 'build/native/credits_bench');
-const SIZES = quick
+const ALL_SIZES = quick
   ? [{ label: '10k', n: 10_000, runs: 5 }, { label: '100k', n: 100_000, runs: 3 }]
   : [{ label: '10k', n: 10_000, runs: 7 }, { label: '100k', n: 100_000, runs: 5 }, { label: '1M', n: 1_000_000, runs: 2 }];
+// --sizes 100k,1M: a subset of the run's sizes (e.g. only the large ones, into another --out file).
+const sizeLabels = option('--sizes', ALL_SIZES.map((s) => s.label).join(',')).split(',');
+const SIZES = ALL_SIZES.filter((s) => sizeLabels.includes(s.label));
+if (SIZES.length !== sizeLabels.length) throw new Error(`--sizes: choose from ${ALL_SIZES.map((s) => s.label).join(', ')}`);
 const KIND_SIZE = quick ? 20_000 : 100_000;
+const kindsToo = !args.includes('--no-kinds');
 const log = (...a) => console.error('[shapes]', ...a);
 
 const median = (xs) => {
@@ -105,7 +111,7 @@ for (const shape of shapeNames) {
 
 log('per-kind costs');
 const kinds = [];
-for (const kind of KIND_SHAPES) {
+for (const kind of kindsToo ? KIND_SHAPES : []) {
   const d = await documentFor(`kind-${kind}`, KIND_SIZE, `${KIND_SIZE / 1000}k`);
   const r = runJson(nativeBench, ['--ledger', d.path, '--at', d.at, '--from', d.from, '--to', d.to, '--runs', '5']);
   const node = runJson(process.execPath, ['tests/bench/bench-node.mjs', '--runs', '5', '--parse-runs', '0',
@@ -174,10 +180,21 @@ for (const { shape, docs } of results) {
     row('re-run, another range: Node reportJson / summary', (d) => `${f1(m(d.node.rerun_ms))} / ${f1(m(d.node.popup_rerun_ms))}`);
     row('WASM memory after load (Node)', (d) => mb(d.node.memory_bytes_after_load));
   }
+  // Growth: load time (the browser's when measured, else Node's) from the previous size, against n log n's.
+  const loadOf = (d) => m(chromium ? d.chromium.load_ms : d.node.load_ms);
+  row(`**${chromium ? 'Chromium' : 'Node'} load growth from the previous size** (target ≤ n log n's)`, (d) => {
+    const i = docs.indexOf(d);
+    if (i === 0) return '—';
+    const p = docs[i - 1];
+    const nlogn = (d.events * Math.log(d.events)) / (p.events * Math.log(p.events));
+    const grew = loadOf(d) / loadOf(p);
+    return `×${grew.toFixed(1)} (n log n ×${nlogn.toFixed(1)}: ${grew <= nlogn ? 'met' : 'not met'})`;
+  });
   row('re-run, another range: native', (d) => f1(m(d.native.rerun_ms)));
   row('report bytes (identical native / Node / Chromium)', (d) => `${mb(d.native.report_bytes)} (${d.identical ? 'identical' : 'DIFFERENT'})`);
   lines.push('');
 }
+if (kindsToo) {
 lines.push(`#### Cost per event of each kind (${KIND_SIZE.toLocaleString('en')}-event ledgers of one kind, load + report)`, '');
 lines.push('| kind | native CPU, µs/event | WASM Node, µs/event | ÷ cheapest (native) |', '| --- | ---: | ---: | ---: |');
 const cheapest = Math.min(...kinds.map((k) => k.ownCpuUs));
@@ -186,6 +203,7 @@ for (const k of kinds) {
     `${f1(k.ownCpuUs)} | ${f1(k.ownNodeUs)} | ${ratio(k.ownCpuUs / cheapest)} |`);
 }
 lines.push('');
+}
 const text = lines.join('\n');
 process.stdout.write(`${text}\n`);
 
