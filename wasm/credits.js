@@ -77,6 +77,14 @@ function zoneText(value) {
 
 const decoder = new TextDecoder();
 
+// Whether `bytes` hold `,"usage":{` at `offset` (where the report's range-dependent part begins).
+const usageKey = new TextEncoder().encode(',"usage":{');
+function usageAt(bytes, offset) {
+  if (offset + usageKey.length > bytes.length) return false;
+  for (let i = 0; i < usageKey.length; i++) if (bytes[offset + i] !== usageKey[i]) return false;
+  return true;
+}
+
 // Parsed JSON frozen through and through (objects and arrays only: what JSON.parse makes).
 function deepFreeze(value) {
   if (value !== null && typeof value === 'object') {
@@ -152,7 +160,8 @@ class Ledger {
     // decoded once and reused while its generation holds, then put where it belongs.
     const generation = native.partsGeneration();
     if (this.#grants?.generation !== generation) {
-      this.#grants = { generation, text: decoder.decode(native.grantsBytes()), value: null };
+      this.#grants = { generation, text: decoder.decode(native.grantsBytes()), value: null,
+        billingsText: null, billingsBytes: 0, billings: null };
     }
     if (withEntries && this.#entries?.generation !== generation) {
       this.#entries = { generation, text: decoder.decode(native.entriesBytes()) };
@@ -160,7 +169,21 @@ class Ledger {
     const rest = native.answerBytes();
     const g = native.grantsOffset();
     const e = withEntries ? native.entriesOffset() : rest.length;
-    const pieces = [decoder.decode(rest.subarray(0, g)), decoder.decode(rest.subarray(g, e)),
+    // failed_billings and billing_period come right after grants[] and depend on the
+    // instant alone (a failed billing per month, the period's grant ids: the account's
+    // size): decoded once per generation too, and their bytes skipped afterwards.
+    const cache = this.#grants;
+    let billings = cache.billingsText;
+    if (billings === null || !usageAt(rest, g + cache.billingsBytes)) {
+      const middle = decoder.decode(rest.subarray(g, e));
+      // `,"usage":{` ends them: no string holds an unescaped quote, and no member before it is named "usage".
+      const usage = middle.startsWith(',"failed_billings":') ? middle.indexOf(',"usage":{') : -1;
+      billings = usage < 0 ? '' : middle.slice(0, usage);
+      cache.billingsText = billings;
+      cache.billingsBytes = encoder.encode(billings).length;
+      cache.billings = null;
+    }
+    const pieces = [decoder.decode(rest.subarray(0, g)), billings, decoder.decode(rest.subarray(g + cache.billingsBytes, e)),
       withEntries ? decoder.decode(rest.subarray(e)) : null];
     native.clearAnswer();
     return pieces;
@@ -168,8 +191,8 @@ class Ledger {
 
   reportJson(query) {
     const q = query ?? {};
-    const [head, middle, tail] = this.#reportPieces(q);
-    return head + this.#grants.text + middle + (tail === null ? '' : this.#entries.text + tail);
+    const [head, billings, middle, tail] = this.#reportPieces(q);
+    return head + this.#grants.text + billings + middle + (tail === null ? '' : this.#entries.text + tail);
   }
   /**
    * The report as an object. Its grants[] array is parsed once per instant and
@@ -178,11 +201,22 @@ class Ledger {
    */
   report(query) {
     const q = query ?? {};
-    const [head, middle, tail] = this.#reportPieces(q);
+    const [head, billings, middle, tail] = this.#reportPieces(q);
     const grants = this.#grants;
     if (grants.value === null) grants.value = deepFreeze(JSON.parse(grants.text));
-    const report = JSON.parse(head + '[]' + middle + (tail === null ? '' : this.#entries.text + tail));
-    report.grants = grants.value.slice();  // the key keeps its place in the object
+    if (billings === '') {
+      const report = JSON.parse(head + '[]' + middle + (tail === null ? '' : this.#entries.text + tail));
+      report.grants = grants.value.slice();  // the key keeps its place in the object
+      return report;
+    }
+    // Parsed once per generation as well, shared the same way (a copy of each array).
+    if (grants.billings === null) grants.billings = deepFreeze(JSON.parse(`{${billings.slice(1)}}`));
+    const report = JSON.parse(`${head}[],"failed_billings":[],"billing_period":null${middle}${
+      tail === null ? '' : this.#entries.text + tail}`);
+    report.grants = grants.value.slice();  // the keys keep their places in the object
+    report.failed_billings = grants.billings.failed_billings.slice();
+    const period = grants.billings.billing_period;
+    report.billing_period = { ...period, grant_ids: period.grant_ids.slice() };
     return report;
   }
   projectJson(projectId, query) {

@@ -19,9 +19,21 @@ const BurnDownState& LoadedLedger::state_at(std::int64_t at_ns) {
         state_ = burn_down(ledger_, at_ns);
         grants_json_.reset();
         ledger_entries_json_.reset();
+        balance_members_json_.reset();
+        billing_members_json_.reset();
         ++generation_;
     }
     return *state_;
+}
+
+AccountReportParts LoadedLedger::cached_parts() {
+    assert(state_);
+    if (!balance_members_json_) balance_members_json_ = balance_members_json(ledger_, *state_);
+    if (!billing_members_json_) billing_members_json_ = billing_members_json(ledger_, *state_);
+    AccountReportParts parts;
+    parts.balance_members = *balance_members_json_;
+    parts.billing_members = *billing_members_json_;
+    return parts;
 }
 
 const std::string& LoadedLedger::grants_text() {
@@ -41,7 +53,10 @@ Answer LoadedLedger::report(std::string_view at, std::string_view from, std::str
     const Result<Query> query = make_query(ledger_, at, from, to, utc_offset, utc_offsets);
     if (!query.ok()) return Answer{false, errors_json(query.errors)};
     const BurnDownState& state = state_at(query.value->at_ns);
-    return Answer{true, account_report_json(ledger_, state, *query.value, AccountReportParts{grants_text(), entries_text()})};
+    AccountReportParts parts = cached_parts();
+    parts.grants = grants_text();
+    parts.ledger_entries = entries_text();
+    return Answer{true, account_report_json(ledger_, state, *query.value, parts)};
 }
 
 LoadedLedger::ReportParts LoadedLedger::report_parts(std::string_view at, std::string_view from, std::string_view to,
@@ -51,7 +66,7 @@ LoadedLedger::ReportParts LoadedLedger::report_parts(std::string_view at, std::s
     if (!query.ok()) return ReportParts{Answer{false, errors_json(query.errors)}, 0, {}, 0, {}, 0};
     const BurnDownState& state = state_at(query.value->at_ns);
     ReportParts parts;
-    AccountReportParts leave_out;
+    AccountReportParts leave_out = cached_parts();
     leave_out.count_entries = !with_entries;
     leave_out.grants_offset = &parts.grants_offset;
     if (with_entries) leave_out.ledger_entries_offset = &parts.entries_offset;
@@ -91,7 +106,8 @@ Answer LoadedLedger::report_summary(std::string_view at, std::string_view from, 
     const Result<Query> query = make_query(ledger_, at, from, to, utc_offset, utc_offsets);
     if (!query.ok()) return Answer{false, errors_json(query.errors)};
     const BurnDownState& state = state_at(query.value->at_ns);
-    AccountReportParts parts{grants_text(), {}};
+    AccountReportParts parts = cached_parts();
+    parts.grants = grants_text();
     parts.count_entries = true;
     return Answer{true, account_report_json(ledger_, state, *query.value, parts)};
 }
@@ -176,6 +192,8 @@ Answer LoadedLedger::append(std::string_view fragment) {
     state_.reset();
     grants_json_.reset();
     ledger_entries_json_.reset();
+    balance_members_json_.reset();
+    billing_members_json_.reset();
     ++generation_;
     JsonWriter w;
     w.begin_object().member("accepted", static_cast<std::int64_t>(counts.value->accepted));

@@ -4,6 +4,9 @@
 //   report  LoadedLedger::report on a freshly loaded account (simulation + report JSON,
 //           the whole account report including its ledger[] of every charge)
 //   rerun   LoadedLedger::report again on the same account, same instant, another range
+//   rerun_parts / rerun_summary  the same range as the WASM layer asks it: report_parts
+//           (the report without its cached grants[] and ledger[] texts) and report_summary
+//           (without ledger[]); this thread's CPU time
 //   quote   Engine::quote, each call timed, median of the calls
 //   forecast  LoadedLedger::forecast on a generated ledger of N grants that expire an
 //           hour apart and are drained slowly (every expiry is a step of the
@@ -251,7 +254,7 @@ int main(int argc, char** argv) {
     const std::string text{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
     const long rss_before_kb = max_rss_kb();
 
-    std::vector<double> load_ms, report_ms, rerun_ms, load_cpu_ms, report_cpu_ms;
+    std::vector<double> load_ms, report_ms, rerun_ms, load_cpu_ms, report_cpu_ms, rerun_parts_cpu_ms, rerun_summary_cpu_ms;
     double cold_load_ms = 0, cold_report_ms = 0;
     std::string report_hash, rerun_hash;
     std::size_t report_bytes = 0, rerun_bytes = 0, events = 0;
@@ -290,6 +293,16 @@ int main(int argc, char** argv) {
             rerun_hash = fnv1a(rerun.json);
             rerun_bytes = rerun.json.size();
         }
+        for (int k = 0; k < 3; ++k) {
+            double c = cpu_ms();
+            const credits::LoadedLedger::ReportParts parts = account->report_parts(at, from, to);
+            if (run > 0) rerun_parts_cpu_ms.push_back(cpu_ms() - c);
+            if (!parts.rest.ok) return fail("re-run (parts) failed: " + parts.rest.json.substr(0, 2000));
+            c = cpu_ms();
+            const credits::Answer summary = account->report_summary(at, from, to);
+            if (run > 0) rerun_summary_cpu_ms.push_back(cpu_ms() - c);
+            if (!summary.ok) return fail("re-run (summary) failed: " + summary.json.substr(0, 2000));
+        }
         report_hash = fnv1a(report.json);
         report_bytes = report.json.size();
         events = account->ledger().event_instants_ns.size();
@@ -297,10 +310,11 @@ int main(int argc, char** argv) {
     }
     std::printf(
         "{\"events\":%zu,\"document_bytes\":%zu,\"cold_load_ms\":%.4f,\"cold_report_ms\":%.4f,"
-        "\"load_ms\":%s,\"report_ms\":%s,\"rerun_ms\":%s,\"load_cpu_ms\":%s,\"report_cpu_ms\":%s,"
+        "\"load_ms\":%s,\"report_ms\":%s,\"rerun_ms\":%s,\"rerun_parts_cpu_ms\":%s,\"rerun_summary_cpu_ms\":%s,\"load_cpu_ms\":%s,\"report_cpu_ms\":%s,"
         "\"report_bytes\":%zu,\"report_fnv\":\"%s\",\"rerun_bytes\":%zu,\"rerun_fnv\":\"%s\","
         "\"rss_document_kb\":%ld,\"max_rss_kb\":%ld}\n",
         events, text.size(), cold_load_ms, cold_report_ms, json_list(load_ms).c_str(), json_list(report_ms).c_str(), json_list(rerun_ms).c_str(),
+        json_list(rerun_parts_cpu_ms).c_str(), json_list(rerun_summary_cpu_ms).c_str(),
         json_list(load_cpu_ms).c_str(), json_list(report_cpu_ms).c_str(),
         report_bytes, report_hash.c_str(), rerun_bytes, rerun_hash.c_str(), rss_before_kb, rss_after_first_kb);
     return 0;

@@ -29,6 +29,8 @@ namespace ledger_reading {
 struct AppendIndex;
 }
 
+struct AccountReportParts;  // credits/report.h
+
 class LoadedLedger {
 public:
     // `rules` and `catalog` read appended fragments (Engine::load passes its
@@ -109,6 +111,8 @@ private:
     const BurnDownState& state_at(std::int64_t at_ns);
     const std::string& grants_text();
     const std::string& entries_text();
+    // The cached members of the report at state_ (see balance_members_json_), as its parts.
+    AccountReportParts cached_parts();
     Ledger ledger_;
     std::vector<std::shared_ptr<const std::string>> sources_;
     Rules rules_;
@@ -123,6 +127,11 @@ private:
     // state_, so a host's copies of these texts are known to be current.
     std::optional<std::string> grants_json_;
     std::optional<std::string> ledger_entries_json_;
+    // The report's members that depend on state_ alone (balance, its sources
+    // and next expiry; failed billings and the billing period): each a pass
+    // over every grant, so kept too, or a re-run would cost the account's size.
+    std::optional<std::string> balance_members_json_;
+    std::optional<std::string> billing_members_json_;
     std::uint64_t generation_ = 0;
 };
 

@@ -31,11 +31,21 @@ struct AccountReportParts {
     bool count_entries = false;
     std::size_t* grants_offset = nullptr;
     std::size_t* ledger_entries_offset = nullptr;
+    // The members that depend on the state alone, written elsewhere
+    // (balance_members_json, billing_members_json); empty: written here.
+    std::string_view balance_members;
+    std::string_view billing_members;
 };
 std::string account_report_json(const Ledger& ledger, const BurnDownState& state, const Query& query,
                                 const AccountReportParts& parts);
 // The account report's grants[] array at the state's instant.
 std::string grants_json(const Ledger& ledger, const BurnDownState& state);
+// The account report's members before grants[] that depend on the state alone
+// ("balance" ... "expires_next"), and those after it ("failed_billings",
+// "billing_period"): each `"key":value,...` without braces, as
+// AccountReportParts takes them.
+std::string balance_members_json(const Ledger& ledger, const BurnDownState& state);
+std::string billing_members_json(const Ledger& ledger, const BurnDownState& state);
 
 // Which entries of ledger[] a page holds: the kinds kept (a bit per
 // EntryKind), the order, and the window [offset, offset + limit) of the kept ones.

@@ -282,6 +282,49 @@ std::string grants_json(const Ledger& ledger, const BurnDownState& state) {
     return w.take();
 }
 
+namespace {
+
+// What `write_members` writes into an object, without the braces.
+template <typename Write>
+std::string members_json(Write&& write_members) {
+    JsonWriter w;
+    w.begin_object();
+    write_members(w);
+    w.end_object();
+    std::string text = w.take();
+    assert(text.size() >= 2 && text.front() == '{' && text.back() == '}');
+    return text.substr(1, text.size() - 2);
+}
+
+void write_failed_billings(JsonWriter& w, const Ledger& ledger, std::int64_t at_ns) {
+    w.key("failed_billings").begin_array();
+    for (const FailedBilling& billing : ledger.failed_billings) {
+        if (billing.at_ns > at_ns) break;
+        w.begin_object().member("id", billing.id).instant("at", billing.at_ns).member("plan", billing.plan);
+        w.instant("period_start", billing.period_start_ns).instant("period_end", billing.period_end_ns).end_object();
+    }
+    w.end_array();
+}
+
+// Members written elsewhere (`"key":value,...`, not empty) into the open object.
+void write_members(JsonWriter& w, std::string_view members) {
+    assert(!members.empty() && members.front() == '"');
+    w.raw_value(members);  // after the header's members: a comma, then the text as it is
+}
+
+}  // namespace
+
+std::string balance_members_json(const Ledger& ledger, const BurnDownState& state) {
+    return members_json([&](JsonWriter& w) { write_balance(w, ledger, state); });
+}
+
+std::string billing_members_json(const Ledger& ledger, const BurnDownState& state) {
+    return members_json([&](JsonWriter& w) {
+        write_failed_billings(w, ledger, state.at_ns);
+        write_billing_period(w, ledger, state);
+    });
+}
+
 std::string account_report_json(const Ledger& ledger, const BurnDownState& state, const Query& query) {
     const std::string grants = grants_json(ledger, state);
     const std::string entries = ledger_entries_json(ledger, state);
@@ -306,16 +349,15 @@ std::string account_report_json(const Ledger& ledger, const BurnDownState& state
     w.reserve(parts.grants.size() + parts.ledger_entries.size() + ledger.projects.size() * 700 + 64 * 1024);
     w.begin_object();
     write_header(w, ledger, query, "account");
-    write_balance(w, ledger, state);
+    if (parts.balance_members.empty()) write_balance(w, ledger, state);
+    else write_members(w, parts.balance_members);
     write_part(w, "grants", parts.grants, parts.grants_offset);
-    w.key("failed_billings").begin_array();
-    for (const FailedBilling& billing : ledger.failed_billings) {
-        if (billing.at_ns > query.at_ns) break;
-        w.begin_object().member("id", billing.id).instant("at", billing.at_ns).member("plan", billing.plan);
-        w.instant("period_start", billing.period_start_ns).instant("period_end", billing.period_end_ns).end_object();
+    if (parts.billing_members.empty()) {
+        write_failed_billings(w, ledger, query.at_ns);
+        write_billing_period(w, ledger, state);
+    } else {
+        write_members(w, parts.billing_members);
     }
-    w.end_array();
-    write_billing_period(w, ledger, state);
 
     Figures total;
     std::vector<Figures> per_project(ledger.projects.size());
