@@ -126,9 +126,10 @@ export interface AccountReport extends ReportHeader {
   lifetime_charged_tokens: number; lifetime_charged_credits: string;
   balance_by_source: Record<GrantSource, { remaining_tokens: number; remaining_credits: string }>;
   expires_next: null | { expires_at: string; remaining_tokens: number; remaining_credits: string; grant_ids: string[] };
-  grants: Grant[];
-  failed_billings: { id: string; at: string; plan: string; period_start: string; period_end: string }[];
-  billing_period: BillingPeriod;
+  /** From report(): shared by the reports at one instant and frozen (so are the next two). */
+  readonly grants: readonly Readonly<Grant>[];
+  readonly failed_billings: readonly Readonly<{ id: string; at: string; plan: string; period_start: string; period_end: string }>[];
+  readonly billing_period: Readonly<BillingPeriod>;
   usage: Figures;
   projects: ProjectRow[];
   daily: DailyRow[];
@@ -149,7 +150,7 @@ export interface BillingPeriod {
   end: string;
   /** The usage range's start for "This period": max(start, the opening), never after T. */
   usage_from: string;
-  grant_ids: string[];
+  grant_ids: readonly string[];
   granted_tokens: number; granted_credits: string;
   used_tokens: number; used_credits: string;
   /** floor(used × 10000 / granted); null when nothing is granted. */
@@ -355,8 +356,9 @@ export interface Ledger {
   readonly eventCount: number;
   readonly projects: { id: string; name: string }[];
   /**
-   * The account report. Its `grants` array is the caller's own, but the grant objects in it are
-   * parsed once per instant, shared by the reports at that instant and frozen (Object.freeze).
+   * The account report. What depends only on the instant (`grants`, `failed_billings`,
+   * `billing_period`) is parsed once per instant, shared by the reports at that instant and
+   * frozen (deeply, Object.freeze); the rest of the object is the caller's own.
    */
   report(query: ReportQuery & { entries?: true }): AccountReport;
   /** Without ledger[] (megabytes on a big account): page through it with entries(). */

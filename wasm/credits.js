@@ -195,9 +195,11 @@ class Ledger {
     return head + this.#grants.text + billings + middle + (tail === null ? '' : this.#entries.text + tail);
   }
   /**
-   * The report as an object. Its grants[] array is parsed once per instant and
-   * shared between reports, each report getting its own array of the same
-   * grant objects, which are frozen so that no caller's change shows in another report.
+   * The report as an object. What depends only on the instant -- grants[], failed_billings[] and
+   * billing_period -- is parsed once per instant and shared between the reports at that instant,
+   * frozen (deeply: no caller's change can show in another report); the rest is the caller's own.
+   * Copying the shared arrays for each report cost more than the rest of a re-run at 1M events
+   * (121k grants: about 7 of 14 ms).
    */
   report(query) {
     const q = query ?? {};
@@ -206,17 +208,16 @@ class Ledger {
     if (grants.value === null) grants.value = deepFreeze(JSON.parse(grants.text));
     if (billings === '') {
       const report = JSON.parse(head + '[]' + middle + (tail === null ? '' : this.#entries.text + tail));
-      report.grants = grants.value.slice();  // the key keeps its place in the object
+      report.grants = grants.value;  // the key keeps its place in the object
       return report;
     }
-    // Parsed once per generation as well, shared the same way (a copy of each array).
+    // Parsed once per generation as well, shared and frozen the same way.
     if (grants.billings === null) grants.billings = deepFreeze(JSON.parse(`{${billings.slice(1)}}`));
     const report = JSON.parse(`${head}[],"failed_billings":[],"billing_period":null${middle}${
       tail === null ? '' : this.#entries.text + tail}`);
-    report.grants = grants.value.slice();  // the keys keep their places in the object
-    report.failed_billings = grants.billings.failed_billings.slice();
-    const period = grants.billings.billing_period;
-    report.billing_period = { ...period, grant_ids: period.grant_ids.slice() };
+    report.grants = grants.value;  // the keys keep their places in the object
+    report.failed_billings = grants.billings.failed_billings;
+    report.billing_period = grants.billings.billing_period;
     return report;
   }
   projectJson(projectId, query) {
