@@ -1,12 +1,20 @@
 // credits: the server's command-line entry point to the credit-rule core.
 // Reports go to stdout as JSON; a rejected document prints {"errors": [...]}
 // and exits 1; a wrong command line prints usage to stderr and exits 2.
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -72,11 +80,79 @@ int usage_error(const std::string& message) {
     return exit_usage;
 }
 
+// A fresh process (docs/benchmarks.md, "CLI whole process"). The CLI runs once and
+// exits, so every page it touches is touched for the first time: a page fault and a
+// zeroed page, ~3 µs each on the benchmark machine -- 18-33 thousand of them for a
+// 100k-event ledger, a third of the process's CPU. Two things multiplied them: glibc
+// serves blocks over 128 KiB (the ledger's large vectors, the report text as it
+// grows) from mappings of their own, so each growth maps fresh pages, copies into
+// them and unmaps the old ones; and the pages are 4 KiB. So, for this process only:
+//   - every block comes from the heap (M_MMAP_MAX 0) and freed memory stays there
+//     (M_TRIM_THRESHOLD): a vector's old storage is reused by later allocations;
+//   - before the ledger is read, the heap grows once by room for the document and
+//     what loading and the report need (M_TOP_PAD, 8x the document, bounded), and
+//     that range is advised for transparent huge pages (MADV_HUGEPAGE) before any of
+//     it is touched. A hint: where THP is off or the advice fails, pages are 4 KiB.
+// Untouched room costs address space, not memory. None of this changes what is
+// computed or printed. Outside glibc on Linux the functions do nothing.
+namespace fresh_heap {
+
+#if defined(__GLIBC__) && defined(__linux__)
+char* heap_start = nullptr;
+
+void tune_for_one_run() {
+    heap_start = static_cast<char*>(sbrk(0));
+    mallopt(M_MMAP_MAX, 0);
+    mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+}
+
+// Advises the heap as it is now (from where it was at the start to its end) for
+// huge pages. A 2 MiB range already touched keeps its 4 KiB pages. Safe to repeat.
+void advise_huge_pages() {
+    if (heap_start == nullptr || heap_start == reinterpret_cast<char*>(-1)) return;
+    const long page_bytes = sysconf(_SC_PAGESIZE);
+    if (page_bytes <= 0) return;
+    const auto page = static_cast<std::uintptr_t>(page_bytes);
+    const std::uintptr_t begin = (reinterpret_cast<std::uintptr_t>(heap_start) + page - 1) / page * page;
+    const std::uintptr_t end = reinterpret_cast<std::uintptr_t>(sbrk(0)) / page * page;
+    if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+}
+
+// Grows the heap by room for a document of `document_bytes` and the work on it:
+// 8x the document (peak memory is 2-4x it, and the report's text grows by
+// doubling), at most 1 GiB and an eighth of the RAM, so that the growth cannot
+// fail for want of room the process would not use. A 1 MiB probe, more than the
+// heap has left at this point, makes it grow; malloc writes only the probe's
+// header and the new top's, within 1 MiB of the old end, so the range beyond is
+// advised untouched; freed, the probe returns to the top, where the document's
+// buffer is cut next. Later growths (a larger report) take the same room again.
+void grow_for_document(std::size_t document_bytes) {
+    constexpr std::size_t room_bytes_max = std::size_t{1} << 30;
+    constexpr std::size_t probe_bytes = std::size_t{1} << 20;
+    const long pages = sysconf(_SC_PHYS_PAGES);
+    const long page_bytes = sysconf(_SC_PAGESIZE);
+    const std::size_t ram_bytes =
+        pages > 0 && page_bytes > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(page_bytes) : 0;
+    const std::size_t room_bytes = std::min({document_bytes * 8, room_bytes_max, ram_bytes / 8});
+    mallopt(M_TOP_PAD, static_cast<int>(room_bytes));
+    void* volatile probe = std::malloc(probe_bytes);  // volatile: a malloc/free pair may be left out
+    advise_huge_pages();
+    std::free(probe);
+}
+#else
+void tune_for_one_run() {}
+void advise_huge_pages() {}
+void grow_for_document(std::size_t) {}
+#endif
+
+}  // namespace fresh_heap
+
 // One bulk read into a string sized from the file (istreambuf_iterator walks the
 // text a byte at a time through the stream buffer: a sixth of the whole process
 // for a 25 MB ledger). Standard input and other files whose size is not known
-// are read in 1 MiB blocks. Reading stops one byte over the cap.
-std::optional<std::string> read_input(const std::string& path) {
+// are read in 1 MiB blocks. Reading stops one byte over the cap. `ledger`: the
+// document the command is about, whose buffer grows the heap (fresh_heap).
+std::optional<std::string> read_input(const std::string& path, bool ledger = false) {
     constexpr std::size_t input_bytes_max = std::size_t{1} << 30;
     constexpr std::size_t block_bytes = std::size_t{1} << 20;
     std::FILE* file = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
@@ -86,6 +162,7 @@ std::optional<std::string> read_input(const std::string& path) {
     if (fstat(fileno(file), &info) == 0 && S_ISREG(info.st_mode) && info.st_size >= 0) {
         expected = std::min(static_cast<std::size_t>(info.st_size), input_bytes_max) + 1;  // +1: sees the end
     }
+    if (ledger) fresh_heap::grow_for_document(expected);
     std::string text(expected, '\0');
     std::size_t length = 0;
     while (length <= input_bytes_max) {  // each pass reads at least one byte or ends
@@ -195,6 +272,7 @@ std::optional<credits::Engine> make_engine(const Options& options, int& exit_cod
 }  // namespace
 
 int main(int argc, char** argv) {
+    fresh_heap::tune_for_one_run();
     std::string error;
     const std::optional<Options> parsed = parse_arguments(argc, argv, error);
     if (!parsed) return usage_error(error);
@@ -236,13 +314,14 @@ int main(int argc, char** argv) {
         return exit_ok;
     }
     const std::string& input_path = options.positional.back();
-    std::optional<std::string> input = read_input(input_path);
+    std::optional<std::string> input = read_input(input_path, true);
     if (!input) return usage_error("cannot read " + input_path);
     if (command == "quote") return emit(engine->quote(*input), options.pretty);
     if (command == "check") return emit(engine->check(*input), options.pretty);
     std::string errors;
     std::optional<credits::LoadedLedger> account = engine->load(std::move(*input), &errors);  // kept, not copied
     if (!account) return emit(credits::Answer{false, errors}, options.pretty);
+    fresh_heap::advise_huge_pages();  // where loading grew the heap further
     if (command == "report") {
         if (options.without_entries) {
             return emit(account->report_summary(options.at, options.from, options.to, options.utc_offset,
