@@ -157,6 +157,15 @@ public:
     // After a deferred pass: (later, first) document indices of the events
     // whose id an earlier event already has, sorted by `later`.
     [[nodiscard]] std::vector<std::pair<std::uint32_t, std::uint32_t>> find_repeats();
+    // After a deferred pass without errors: takes back what the repeating
+    // events (`repeats` from find_repeats) added and records them as the
+    // known pass would, so the document need not be read a second time. The
+    // fast path succeeds only when every repeat is an exact duplicate of its
+    // first event (check_duplicates), which then interned the same projects,
+    // tasks, sessions and models earlier: a repeat's own additions are its
+    // stamp, its record (usage, grant, failed billing, completion,
+    // cancellation, opening) and its amounts, and those are removed here.
+    void drop_repeats(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& repeats);
     void finish(const Json& root, std::string_view text);
     Ledger take() { return std::move(ledger_); }
 
