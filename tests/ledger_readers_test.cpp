@@ -99,3 +99,39 @@ TEST_CASE("source_events finds every event of an accepted document, escapes and 
     CHECK(text.substr(events[1].begin, events[1].end - events[1].begin).rfind("{\"type\"", 0) == 0);
     CHECK(text[events[2].end - 1] == '}');
 }
+
+// The fast reader takes back what a repeated event added in its first pass
+// instead of reading the document again (LedgerBuilder::drop_repeats): every
+// kind of event repeated exactly, some more than once, one with its members in
+// another order, must read as the strict reader reads it.
+TEST_CASE("§10 both readers: exact repeats of every event kind read as the strict reader reads them") {
+    std::vector<std::string> events = plain_events;
+    const std::size_t distinct = plain_events.size() - 1;  // the last one repeats "open" already
+    for (std::size_t i = distinct; i-- > 1;) events.push_back(plain_events[i]);
+    events.push_back(plain_events[7]);   // u1 a third time
+    events.push_back(plain_events[15]);  // c1 a third time
+    events.push_back(R"({"type":"credits_purchased","credits":1,"id":"buy1","pack":"pack_small","at":"2026-01-03T00:00:00Z"})");
+    const std::string text = ledger_text_raw(events);
+    credits::LoadedLedger fast = load(text);
+    credits::LoadedLedger strict = load(strict_only(text));
+    for (const char* at : {"2026-01-06T00:03:00Z", "2026-01-10T00:00:00Z", "2026-03-01T00:00:00Z", "2027-01-01T00:00:00Z"}) {
+        INFO(at);
+        const credits::Answer a = fast.report(at, {}, {});
+        const credits::Answer b = strict.report(at, {}, {});
+        REQUIRE(a.ok);
+        CHECK(a.json == b.json);
+    }
+    const json report = account_report(fast, "2027-01-01T00:00:00Z");
+    CHECK(report["duplicates_ignored"] == events.size() - distinct);
+}
+
+TEST_CASE("§10 both readers: a repeated id with another value is the same conflict for both") {
+    std::vector<std::string> events = plain_events;
+    events.push_back(R"({"id":"u1","type":"usage","at":"2026-01-06T00:00:00Z","project_id":"p9","task_id":"t9","session_id":"s9","service":"agent_chat","tokens":{"output":11}})");
+    events.push_back(plain_events[4]);  // buy1, exactly
+    const std::string text = ledger_text_raw(events);
+    const json a = rejection(text);
+    const json b = rejection(strict_only(text));
+    CHECK(a == b);
+    CHECK(has_error(a, "duplicate_id_conflict", std::string("u1")));
+}

@@ -166,6 +166,88 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> LedgerBuilder::find_repeats
     return repeats;
 }
 
+void LedgerBuilder::drop_repeats(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& repeats) {
+    assert(repeat_mode_ == RepeatMode::deferred && repeated_.empty() && errors_.empty() && !amount_sum_exceeded_);
+    if (repeats.empty()) return;
+    std::vector<char> repeat(static_cast<std::size_t>(repeats.back().first) + 1, 0);  // by document index
+    for (const auto& [later, first] : repeats) {
+        repeat[later] = 1;
+        repeated_.emplace_back(first, later);
+    }
+    const auto repeats_event = [&](std::size_t index) { return index < repeat.size() && repeat[index] != 0; };
+    // The repeated ids (grants and failed billings keep only their id).
+    std::vector<std::string_view> ids;
+    std::vector<std::pair<std::int64_t, EventRef>> stamps;
+    stamps.reserve(event_stamps_.size());
+    for (const auto& stamp : event_stamps_) {
+        if (repeats_event(stamp.second.document_index)) {
+            ids.push_back(stamp.second.event_id);
+        } else {
+            stamps.push_back(stamp);
+        }
+    }
+    event_stamps_ = std::move(stamps);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    // Per repeated id: whether its first event's grant (or failed billing) was seen.
+    std::vector<char> seen(ids.size(), 0);
+    const auto later_copy = [&](std::string_view id) {
+        const auto it = std::lower_bound(ids.begin(), ids.end(), id);
+        if (it == ids.end() || *it != id) return false;
+        char& s = seen[static_cast<std::size_t>(it - ids.begin())];
+        const bool again = s != 0;
+        s = 1;
+        return again;
+    };
+    std::size_t kept = 0;
+    for (std::size_t g = 0; g < ledger_.grants.size(); ++g) {
+        if (later_copy(ledger_.grants[g].id)) {
+            amount_sum_ -= ledger_.grants[g].tokens;
+            continue;
+        }
+        if (kept != g) ledger_.grants[kept] = std::move(ledger_.grants[g]);
+        ++kept;
+    }
+    ledger_.grants.resize(kept);
+    std::fill(seen.begin(), seen.end(), 0);
+    kept = 0;
+    for (std::size_t f = 0; f < ledger_.failed_billings.size(); ++f) {
+        if (later_copy(ledger_.failed_billings[f].id)) continue;
+        if (kept != f) ledger_.failed_billings[kept] = std::move(ledger_.failed_billings[f]);
+        ++kept;
+    }
+    ledger_.failed_billings.resize(kept);
+    // Usage records are in the order they were added, parallel to usage_event_ids.
+    kept = 0;
+    for (std::size_t u = 0; u < ledger_.usage.size(); ++u) {
+        UsageRecord record = ledger_.usage[u];
+        assert(record.event == u);
+        if (repeats_event(record.document_index)) {
+            amount_sum_ -= record.output_tokens + record.input_cache_miss_tokens + record.input_cache_hit_tokens;
+            if (record.service == Service::agent_chat) {
+                Session& session = ledger_.sessions[record.session];
+                session.output_tokens -= record.output_tokens;
+                session.input_cache_miss_tokens -= record.input_cache_miss_tokens;
+            }
+            continue;
+        }
+        record.event = static_cast<std::uint32_t>(kept);
+        if (kept != u) ledger_.usage_event_ids[kept] = std::move(ledger_.usage_event_ids[u]);
+        ledger_.usage[kept++] = record;
+    }
+    ledger_.usage.resize(kept);
+    ledger_.usage_event_ids.resize(kept);
+    const auto drop_by_index = [&](auto& items) {
+        items.erase(std::remove_if(items.begin(), items.end(), [&](const auto& item) { return repeats_event(item.ref.document_index); }),
+                    items.end());
+    };
+    for (auto& completions : completions_) drop_by_index(completions);
+    for (auto& cancellations : cancellations_) drop_by_index(cancellations);
+    openings_.erase(std::remove_if(openings_.begin(), openings_.end(),
+                                   [&](const EventRef& ref) { return repeats_event(ref.document_index); }),
+                    openings_.end());
+}
+
 void LedgerBuilder::finish(const Json& root, std::string_view text) {
     if (!root.is_object()) {
         errors_.add(code::wrong_type, std::nullopt, "", "The ledger must be a JSON object, found " + describe_type(root) + ".");

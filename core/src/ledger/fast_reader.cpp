@@ -396,7 +396,12 @@ std::optional<Ledger> read_ledger_fast(std::string_view text, const Rules& rules
         if (!read_root(text, limits, builder, events_begin, events_end)) return std::nullopt;
         if (pass == 0) {
             repeats = builder.find_repeats();
-            if (!repeats.empty()) continue;  // read again, knowing which events repeat an earlier id
+            // Read again, knowing which events repeat an earlier id, only when
+            // the first pass found a problem (then the repeats may not be
+            // exact duplicates of valid events, and drop_repeats could not
+            // take back all they added); otherwise take the repeats back.
+            if (!repeats.empty() && !errors.empty()) continue;
+            builder.drop_repeats(repeats);
         }
         if (!finish_fast(text, limits, builder, errors, events_begin, events_end)) return std::nullopt;
         return builder.take();

@@ -59,9 +59,25 @@ std::uint32_t LedgerBuilder::intern_session(std::uint32_t task, std::string_view
     return index;
 }
 
+std::uint32_t LedgerBuilder::intern_task_session(std::uint32_t project, std::string_view task_id, std::string_view session_id) {
+    // Two bytes of the task id's length first: ids may hold any byte, and no
+    // two (task id, session id) pairs give the same key.
+    static_assert(id_bytes_max < 65536, "the task id's length fits two bytes");
+    assert(task_id.size() <= id_bytes_max);
+    session_key_.clear();
+    session_key_.push_back(static_cast<char>(task_id.size() & 0xFF));
+    session_key_.push_back(static_cast<char>(task_id.size() >> 8));
+    session_key_.append(task_id);
+    session_key_.append(session_id);
+    if (const std::uint32_t* found = session_by_ids_.find(project, session_key_)) return *found;
+    const std::uint32_t session = intern_session(intern_task(project, task_id), session_id);
+    session_by_ids_.try_emplace(project, arena_.keep(session_key_), session);
+    return session;
+}
+
 void LedgerBuilder::apply_completion(const EventRef& ref, std::int64_t at_ns, const CompletionInput& input) {
     const std::uint32_t project = intern_project(input.project_id, ref);
-    const std::uint32_t session = intern_session(intern_task(project, input.task_id), input.session_id);
+    const std::uint32_t session = intern_task_session(project, input.task_id, input.session_id);
     completions_[session].push_back(Completion{at_ns, ref});
 }
 

@@ -115,8 +115,12 @@ void LedgerBuilder::apply_usage(const EventRef& ref, std::int64_t at_ns, const U
     add_to_amount_sum(counts.input_cache_miss_tokens);
     add_to_amount_sum(counts.input_cache_hit_tokens);
     record.project = intern_project(input.project_id, ref);
-    if (input.task_id) record.task = intern_task(record.project, *input.task_id);
-    if (input.task_id && input.session_id) record.session = intern_session(record.task, *input.session_id);
+    if (input.task_id && input.session_id) {
+        record.session = intern_task_session(record.project, *input.task_id, *input.session_id);
+        record.task = ledger_.sessions[record.session].task;
+    } else if (input.task_id) {
+        record.task = intern_task(record.project, *input.task_id);
+    }
     if (input.model) record.model = intern_model(*input.model);
     record.output_tokens = counts.output_tokens;
     record.input_cache_miss_tokens = counts.input_cache_miss_tokens;
