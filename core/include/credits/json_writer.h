@@ -99,7 +99,7 @@ private:
     void separate() { staged_ = static_cast<std::size_t>(separate(room(1)) - stage_); }
     // Copies `text` to `to`, returns past it. Short texts (names, digits) with
     // two overlapping fixed-size moves instead of a call to memcpy.
-    static char* copy(char* to, std::string_view text) {
+    [[gnu::always_inline]] static char* copy(char* to, std::string_view text) {
         const char* from = text.data();
         const std::size_t n = text.size();
         const auto two = [&](auto word) {
@@ -126,7 +126,9 @@ private:
         return to + n;
     }
     // key(name + suffix) without building the name.
-    JsonWriter& key(std::string_view name, std::string_view suffix) {
+    // Always inlined: GCC keeps one out-of-line copy otherwise, and a literal name's
+    // length is then no longer known where it is copied.
+    [[gnu::always_inline]] JsonWriter& key(std::string_view name, std::string_view suffix) {
         assert(!after_key_ && is_plain_name(name) && is_plain_name(suffix));
         if (name.size() + suffix.size() > key_bytes_max) return long_key(name, suffix);
         char* to = separate(room(name.size() + suffix.size() + 4));
@@ -139,6 +141,7 @@ private:
         return *this;
     }
     JsonWriter& long_key(std::string_view name, std::string_view suffix);
+    [[gnu::noinline]] JsonWriter& long_amount(std::string_view name, std::int64_t tokens);
     JsonWriter& open(char bracket) {
         char* to = separate(room(2));
         *to++ = bracket;

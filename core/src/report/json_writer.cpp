@@ -205,23 +205,37 @@ constexpr std::array<char, 200> digit_pairs = [] {
     return pairs;
 }();
 
+// Copies the `n` (at most 24) digits at `from` to `to`; returns past them.
+char* copy_digits(char* to, const char* from, std::size_t n) {
+    if (n < 8) {
+        for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
+        return to + n;
+    }
+    std::memcpy(to, from, 8);
+    if (n > 16) std::memcpy(to + 8, from + 8, 8);
+    std::memcpy(to + n - 8, from + n - 8, 8);
+    return to + n;
+}
+
 }  // namespace
+
+JsonWriter& JsonWriter::long_amount(std::string_view name, std::int64_t tokens) {
+    long_key(name, "_tokens").value(tokens);
+    long_key(name, "_credits");
+    char* to = separate(room(credits_text_max + 2));
+    *to = '"';
+    const std::size_t length = write_credits(to + 1, tokens);
+    to[length + 1] = '"';
+    staged_ = static_cast<std::size_t>(to - stage_) + length + 2;
+    return *this;
+}
 
 JsonWriter& JsonWriter::amount(std::string_view name, std::int64_t tokens) {
     // "<name>_tokens":n,"<name>_credits":"x.xxxx" (or "tokens" and "credits"), in one
     // staging: the decimal digits of the magnitude once, the credits being the same digits
     // with the point four from the right (write_credits' text, which the tests compare).
     assert(!after_key_ && is_plain_name(name));
-    if (name.size() > key_bytes_max) {
-        key(name, name.empty() ? "tokens" : "_tokens").value(tokens);
-        key(name, name.empty() ? "credits" : "_credits");
-        char* to = separate(room(credits_text_max + 2));
-        *to = '"';
-        const std::size_t length = write_credits(to + 1, tokens);
-        to[length + 1] = '"';
-        staged_ = static_cast<std::size_t>(to - stage_) + length + 2;
-        return *this;
-    }
+    if (name.size() > key_bytes_max) return long_amount(name, tokens);
     static_assert(credit_fraction_digits == 4);
     const bool negative = tokens < 0;
     std::uint64_t magnitude =
@@ -248,14 +262,15 @@ JsonWriter& JsonWriter::amount(std::string_view name, std::int64_t tokens) {
     *to++ = '"';
     to = copy(copy(to, name), name.empty() ? std::string_view("tokens\":") : std::string_view("_tokens\":"));
     if (negative) *to++ = '-';
-    to = copy(to, token_digits);
+    to = copy_digits(to, token_digits.data(), token_digits.size());
     *to++ = ',';
     *to++ = '"';
     to = copy(copy(to, name), name.empty() ? std::string_view("credits\":\"") : std::string_view("_credits\":\""));
     if (negative) *to++ = '-';
-    to = copy(to, whole);
+    to = copy_digits(to, whole.data(), whole.size());
     *to++ = '.';
-    to = copy(to, fraction);
+    std::memcpy(to, fraction.data(), 4);
+    to += 4;
     *to++ = '"';
     staged_ = static_cast<std::size_t>(to - stage_);
     return *this;
