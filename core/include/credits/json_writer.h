@@ -81,7 +81,7 @@ public:
 private:
     // The hot calls of a report -- keys, brackets, literals -- are inline and
     // stage their bytes with one room() each: with a literal name the compiler
-    // copies it with a few fixed-size moves (docs/benchmarks.md, grants).
+    // copies it with a few fixed-size moves.
     static constexpr std::size_t key_bytes_max = 256;  // a longer name (none in the report format) goes byte by byte
     static constexpr bool is_plain_name(std::string_view name) {
         for (const char c : name)
