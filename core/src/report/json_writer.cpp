@@ -1,5 +1,6 @@
 #include "credits/json_writer.h"
 
+#include <array>
 #include <cassert>
 #include <charconv>
 #include <cstring>
@@ -117,8 +118,7 @@ void JsonWriter::put(std::string_view text) {
         out_.append(text.data(), text.size());
         return;
     }
-    char* to = room(text.size());
-    for (const char c : text) *to++ = c;
+    std::memcpy(room(text.size()), text.data(), text.size());
     staged_ += text.size();
 }
 
@@ -136,96 +136,25 @@ inline bool needs_escape(std::uint64_t w) {
 
 }  // namespace
 
-void JsonWriter::put_escaped(std::string_view text) {
+bool JsonWriter::copy_plain(char* to, std::string_view text) {
     // Plain text (most keys and values) is copied as it is, eight bytes at a time.
-    if (text.size() <= 128) {
-        char* to = room(text.size());
-        const char* from = text.data();
-        std::size_t i = 0;
-        bool plain = true;
-        for (; i + 8 <= text.size(); i += 8) {
-            std::uint64_t w = 0;
-            std::memcpy(&w, from + i, 8);
-            if (needs_escape(w)) {
-                plain = false;
-                break;
-            }
-            std::memcpy(to + i, &w, 8);
-        }
-        for (; plain && i < text.size(); ++i) {
-            const auto byte = static_cast<unsigned char>(from[i]);
-            if (byte < 0x20 || byte >= 0x80 || byte == '"' || byte == '\\') {
-                plain = false;
-                break;
-            }
-            to[i] = from[i];
-        }
-        if (plain) {
-            staged_ += text.size();
-            return;
-        }
+    const char* from = text.data();
+    std::size_t i = 0;
+    for (; i + 8 <= text.size(); i += 8) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, from + i, 8);
+        if (needs_escape(w)) return false;
+        std::memcpy(to + i, &w, 8);
     }
-    std::string escaped;
-    append_escaped(escaped, text);
-    put(escaped);
-}
-
-void JsonWriter::separate() {
-    if (after_key_) {
-        after_key_ = false;
-        return;
+    for (; i < text.size(); ++i) {
+        const auto byte = static_cast<unsigned char>(from[i]);
+        if (byte < 0x20 || byte >= 0x80 || byte == '"' || byte == '\\') return false;
+        to[i] = from[i];
     }
-    if (!first_.empty()) {
-        if (!first_.back()) put(',');
-        first_.back() = false;
-    }
-}
-
-JsonWriter& JsonWriter::begin_object() {
-    separate();
-    put('{');
-    first_.push_back(true);
-    return *this;
-}
-
-JsonWriter& JsonWriter::end_object() {
-    assert(!first_.empty() && !after_key_);
-    first_.pop_back();
-    put('}');
-    return *this;
-}
-
-JsonWriter& JsonWriter::begin_array() {
-    separate();
-    put('[');
-    first_.push_back(true);
-    return *this;
-}
-
-JsonWriter& JsonWriter::end_array() {
-    assert(!first_.empty() && !after_key_);
-    first_.pop_back();
-    put(']');
-    return *this;
-}
-
-JsonWriter& JsonWriter::key(std::string_view name) { return key(name, {}); }
-
-#ifndef NDEBUG
-namespace {
-bool is_plain_name(std::string_view name) {
-    for (const char c : name)
-        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x80 || c == '"' || c == '\\')
-            return false;
     return true;
 }
-}  // namespace
-#endif
 
-JsonWriter& JsonWriter::key(std::string_view name, std::string_view suffix) {
-    assert(!after_key_);
-    // Member names are the report format's identifiers: nothing to escape.
-    assert(is_plain_name(name) && is_plain_name(suffix));
+JsonWriter& JsonWriter::long_key(std::string_view name, std::string_view suffix) {
     separate();
     put('"');
     put(name);
@@ -237,30 +166,20 @@ JsonWriter& JsonWriter::key(std::string_view name, std::string_view suffix) {
 
 JsonWriter& JsonWriter::value(std::string_view text) {
     separate();
+    if (text.size() <= plain_bytes_max) {
+        char* to = room(text.size() + 2);
+        if (copy_plain(to + 1, text)) {
+            to[0] = '"';
+            to[text.size() + 1] = '"';
+            staged_ += text.size() + 2;
+            return *this;
+        }
+    }
+    std::string escaped;
+    append_escaped(escaped, text);
     put('"');
-    put_escaped(text);
+    put(escaped);
     put('"');
-    return *this;
-}
-
-JsonWriter& JsonWriter::value(std::int64_t number) {
-    separate();
-    char* to = room(24);
-    const std::to_chars_result result = std::to_chars(to, to + 24, number);
-    assert(result.ec == std::errc());
-    staged_ += static_cast<std::size_t>(result.ptr - to);
-    return *this;
-}
-
-JsonWriter& JsonWriter::value(bool flag) {
-    separate();
-    put(flag ? std::string_view("true") : std::string_view("false"));
-    return *this;
-}
-
-JsonWriter& JsonWriter::null() {
-    separate();
-    put("null");
     return *this;
 }
 
@@ -274,27 +193,86 @@ JsonWriter& JsonWriter::raw_value(std::string_view json) {
     return *this;
 }
 
-JsonWriter& JsonWriter::amount(std::string_view name, std::int64_t tokens) {
-    // "<name>_tokens":n,"<name>_credits":"x.xxxx" (or "tokens" and "credits").
-    key(name, name.empty() ? "tokens" : "_tokens").value(tokens);
-    key(name, name.empty() ? "credits" : "_credits");
-    separate();
-    char* to = room(credits_text_max + 2);
+namespace {
+
+// "00" "01" ... "99": the decimal digits of 0..99.
+constexpr std::array<char, 200> digit_pairs = [] {
+    std::array<char, 200> pairs{};
+    for (std::size_t i = 0; i < 100; ++i) {
+        pairs[2 * i] = static_cast<char>('0' + i / 10);
+        pairs[2 * i + 1] = static_cast<char>('0' + i % 10);
+    }
+    return pairs;
+}();
+
+// Copies the `n` (at most 24) digits at `from` to `to`; returns past them.
+char* copy_digits(char* to, const char* from, std::size_t n) {
+    if (n < 8) {
+        for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
+        return to + n;
+    }
+    std::memcpy(to, from, 8);
+    if (n > 16) std::memcpy(to + 8, from + 8, 8);
+    std::memcpy(to + n - 8, from + n - 8, 8);
+    return to + n;
+}
+
+}  // namespace
+
+JsonWriter& JsonWriter::long_amount(std::string_view name, std::int64_t tokens) {
+    long_key(name, "_tokens").value(tokens);
+    long_key(name, "_credits");
+    char* to = separate(room(credits_text_max + 2));
     *to = '"';
     const std::size_t length = write_credits(to + 1, tokens);
     to[length + 1] = '"';
-    staged_ += length + 2;
+    staged_ = static_cast<std::size_t>(to - stage_) + length + 2;
     return *this;
 }
 
-JsonWriter& JsonWriter::instant(std::string_view name, std::int64_t ns) {
-    key(name);
-    separate();
-    char* to = room(instant_text_max + 2);
-    *to = '"';
-    const std::size_t length = write_instant(to + 1, ns);
-    to[length + 1] = '"';
-    staged_ += length + 2;
+JsonWriter& JsonWriter::amount(std::string_view name, std::int64_t tokens) {
+    // "<name>_tokens":n,"<name>_credits":"x.xxxx" (or "tokens" and "credits"), in one
+    // staging: the decimal digits of the magnitude once, the credits being the same digits
+    // with the point four from the right (write_credits' text, which the tests compare).
+    assert(!after_key_ && is_plain_name(name));
+    if (name.size() > key_bytes_max) return long_amount(name, tokens);
+    static_assert(credit_fraction_digits == 4);
+    const bool negative = tokens < 0;
+    std::uint64_t magnitude =
+        negative ? std::uint64_t{0} - static_cast<std::uint64_t>(tokens) : static_cast<std::uint64_t>(tokens);
+    char digits[24];
+    char* const end = digits + sizeof digits;
+    char* first = end;
+    for (; magnitude >= 100; magnitude /= 100) {  // two digits a division: half the divisions
+        first -= 2;
+        std::memcpy(first, &digit_pairs[2 * (magnitude % 100)], 2);
+    }
+    if (magnitude >= 10) {
+        first -= 2;
+        std::memcpy(first, &digit_pairs[2 * magnitude], 2);
+    } else {
+        *--first = static_cast<char>('0' + magnitude);
+    }
+    const std::string_view token_digits(first, static_cast<std::size_t>(end - first));
+    while (end - first < 5) *--first = '0';  // credits: at least one whole digit and four fractional
+    const std::string_view whole(first, static_cast<std::size_t>(end - first) - 4);
+    const std::string_view fraction(end - 4, 4);
+    // Two names, the punctuation and the suffixes (38 bytes), two signs, up to 20 + 21 digits.
+    char* to = separate(room(2 * name.size() + 38 + 2 + 41));
+    *to++ = '"';
+    to = copy(copy(to, name), name.empty() ? std::string_view("tokens\":") : std::string_view("_tokens\":"));
+    if (negative) *to++ = '-';
+    to = copy_digits(to, token_digits.data(), token_digits.size());
+    *to++ = ',';
+    *to++ = '"';
+    to = copy(copy(to, name), name.empty() ? std::string_view("credits\":\"") : std::string_view("_credits\":\""));
+    if (negative) *to++ = '-';
+    to = copy_digits(to, whole.data(), whole.size());
+    *to++ = '.';
+    std::memcpy(to, fraction.data(), 4);
+    to += 4;
+    *to++ = '"';
+    staged_ = static_cast<std::size_t>(to - stage_);
     return *this;
 }
 

@@ -1,7 +1,8 @@
 #include "credits/burn_down.h"
 
+#include <algorithm>
 #include <cassert>
-#include <set>
+#include <vector>
 
 namespace credits {
 namespace {
@@ -9,7 +10,7 @@ namespace {
 class Simulation {
 public:
     Simulation(const Ledger& ledger, std::int64_t at_ns)
-        : ledger_(ledger), active_(BurnOrder{&ledger}) {
+        : ledger_(ledger) {
         state_.at_ns = at_ns;
         state_.grants.resize(ledger.grants.size());
         state_.charge_entry_by_session.assign(ledger.sessions.size(), no_index);
@@ -33,12 +34,29 @@ public:
     }
 
 private:
-    struct BurnOrder {
+    // The active grants as a binary heap whose top burns first. A grant enters it
+    // once (when granted, or from a checkpoint) and never comes back once it
+    // expires or is exhausted, so those are only marked in its GrantState and
+    // dropped when they reach the top (no search, no node allocation per grant).
+    // The heap's order: `a` below `b` when `b` burns first.
+    struct BurnsLater {
         const Ledger* ledger;
-        bool operator()(std::uint32_t a, std::uint32_t b) const {
-            return burns_before(ledger->grants[a], ledger->grants[b]);
-        }
+        bool operator()(std::uint32_t a, std::uint32_t b) const { return burns_before(ledger->grants[b], ledger->grants[a]); }
     };
+    BurnsLater burns_later() const { return BurnsLater{&ledger_}; }
+    void activate(std::uint32_t g) {
+        active_.push_back(g);
+        std::push_heap(active_.begin(), active_.end(), burns_later());
+    }
+    bool spendable(std::uint32_t g) const { return state_.grants[g].active && state_.grants[g].remaining_tokens > 0; }
+    // The grant that burns first, or no_index; drops expired and exhausted grants on the way.
+    std::uint32_t first_active() {
+        while (!active_.empty() && !spendable(active_.front())) {
+            std::pop_heap(active_.begin(), active_.end(), burns_later());
+            active_.pop_back();
+        }
+        return active_.empty() ? no_index : active_.front();
+    }
 
     // The state just before the checkpoint's instant S, and the entries that
     // stand for the history it summarizes: each grant's remaining tokens, then
@@ -62,7 +80,7 @@ private:
             grant.remaining_tokens = opening.remaining_tokens;
             state_.remaining_tokens += opening.remaining_tokens;
             if (!grant.active || opening.remaining_tokens == 0) continue;
-            active_.insert(g);
+            activate(g);
             balance_tokens += opening.remaining_tokens;
             push_opening(checkpoint.at_ns, g, opening.remaining_tokens, 0, balance_tokens);
         }
@@ -102,7 +120,6 @@ private:
         GrantState& grant = state_.grants[action.index];
         if (!grant.granted || !grant.active) return;
         grant.active = false;
-        active_.erase(action.index);
         const std::int64_t left = grant.remaining_tokens;
         grant.expired_tokens = left;
         grant.remaining_tokens = 0;
@@ -122,7 +139,7 @@ private:
         grant.remaining_tokens = record.tokens - repaid;
         state_.overdraft_tokens -= repaid;
         state_.remaining_tokens += grant.remaining_tokens;
-        if (grant.remaining_tokens > 0) active_.insert(action.index);
+        if (grant.remaining_tokens > 0) activate(action.index);
         push_entry(EntryKind::grant, action, record.tokens);
         if (repaid > 0) push_entry(EntryKind::repayment, action, repaid);
     }
@@ -133,8 +150,9 @@ private:
         std::int64_t left = charged;
         const auto begin = static_cast<std::uint32_t>(state_.allocations.size());
         // Each iteration exhausts a grant or covers the charge: bounded by the grant count.
-        while (left > 0 && !active_.empty()) {
-            const std::uint32_t g = *active_.begin();
+        while (left > 0) {
+            const std::uint32_t g = first_active();
+            if (g == no_index) break;
             GrantState& grant = state_.grants[g];
             const std::int64_t take = std::min(left, grant.remaining_tokens);
             assert(take > 0);
@@ -143,7 +161,6 @@ private:
             state_.remaining_tokens -= take;
             left -= take;
             state_.allocations.push_back(Allocation{g, take});
-            if (grant.remaining_tokens == 0) active_.erase(active_.begin());
         }
         state_.overdraft_tokens += left;
         state_.lifetime_charged_tokens += charged;
@@ -156,7 +173,7 @@ private:
 
     const Ledger& ledger_;
     BurnDownState state_;
-    std::set<std::uint32_t, BurnOrder> active_;  // granted, unexpired, with tokens remaining
+    std::vector<std::uint32_t> active_;  // a heap (first_active) of granted grants, some expired or exhausted since
 };
 
 }  // namespace
