@@ -6,7 +6,9 @@
 // offset it was written in, the day clamped to the month's last day.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 
@@ -99,6 +101,49 @@ TEST_CASE("§10 instants: format_instant drops trailing fraction zeros and a zer
     CHECK(utc("2026-09-12T09:30:00.100000000Z") == "2026-09-12T09:30:00.1Z");
     CHECK(format_instant(1) == "1970-01-01T00:00:00.000000001Z");
     CHECK(format_instant(nanos_per_second + 250'000'000) == "1970-01-01T00:00:01.25Z");
+}
+
+TEST_CASE("§10 instants: format_instant agrees with a field-by-field reference over the whole range") {
+    // The writer keeps the last day it wrote and writes two digits a step; a reference built
+    // from std::chrono fields, over instants that hop between days and repeat them, must agree.
+    std::uint64_t state = 0x9E3779B97F4A7C15ULL;
+    const auto next = [&state] {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    };
+    const std::int64_t end_ns = credits::instant_end_ns;
+    std::int64_t previous = 0;
+    for (int i = 0; i < 20'000; ++i) {
+        std::int64_t ns = static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(end_ns));
+        if (i % 3 == 1) ns = previous + static_cast<std::int64_t>(next() % 1'000'000'000ULL);  // the same day, mostly
+        if (i % 7 == 2) ns -= ns % nanos_per_second;                                           // whole seconds
+        if (i % 11 == 3) ns -= ns % 1'000'000;                                                  // milliseconds
+        if (i % 13 == 4) ns -= ns % 1'000;                                                      // microseconds
+        if (i % 17 == 5) ns -= ns % 10'000'000;                                                 // centiseconds
+        if (ns >= end_ns) ns = end_ns - 1;
+        previous = ns;
+        const std::chrono::sys_days day{std::chrono::days{ns / credits::nanos_per_day}};
+        const std::chrono::year_month_day date{day};
+        const std::int64_t in_day = ns % credits::nanos_per_day;
+        char expected[64];
+        std::snprintf(expected, sizeof expected, "%04d-%02u-%02uT%02lld:%02lld:%02lld", static_cast<int>(date.year()),
+                      static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                      static_cast<long long>(in_day / 3'600'000'000'000), static_cast<long long>(in_day / 60'000'000'000 % 60),
+                      static_cast<long long>(in_day / nanos_per_second % 60));
+        std::string text = expected;
+        if (const std::int64_t fraction = ns % nanos_per_second; fraction != 0) {
+            std::snprintf(expected, sizeof expected, ".%09lld", static_cast<long long>(fraction));
+            std::string digits = expected;
+            while (digits.back() == '0') digits.pop_back();
+            text += digits;
+        }
+        text += 'Z';
+        INFO(ns);
+        REQUIRE(format_instant(ns) == text);
+        REQUIRE(parse_instant(text)->ns == ns);
+    }
 }
 
 TEST_CASE("§10 instants: a date that does not exist is rejected") {

@@ -1,7 +1,10 @@
 #include "credits/instant.h"
 
+#include <array>
 #include <cassert>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 
 namespace credits {
 namespace {
@@ -110,34 +113,81 @@ std::string format_instant(std::int64_t ns) {
     return std::string(text, write_instant(text, ns));
 }
 
+namespace {
+
+// "00".."99": two digits a step (reports write several instants per grant and entry).
+constexpr std::array<char, 200> digit_pairs = [] {
+    std::array<char, 200> pairs{};
+    for (unsigned i = 0; i < 100; ++i) {
+        pairs[2 * i] = static_cast<char>('0' + i / 10);
+        pairs[2 * i + 1] = static_cast<char>('0' + i % 10);
+    }
+    return pairs;
+}();
+
+inline char* write_two(char* p, unsigned value) {
+    assert(value < 100);
+    std::memcpy(p, &digit_pairs[2 * value], 2);
+    return p + 2;
+}
+
+}  // namespace
+
 std::size_t write_instant(char* out, std::int64_t ns) {
     assert(ns >= 0);
     const std::int64_t day_number = ns / nanos_per_day;
     const std::int64_t in_day_ns = ns % nanos_per_day;
     const auto seconds = static_cast<unsigned>(in_day_ns / nanos_per_second);
-    std::int64_t fraction = in_day_ns % nanos_per_second;
-    // The date, "THH:MM:SS", then ".fffffffff" without trailing zeros when not whole, then "Z".
-    char* p = out + write_day(out, day_number);
-    const auto two = [&p](unsigned value) {
-        *p++ = static_cast<char>('0' + value / 10);
-        *p++ = static_cast<char>('0' + value % 10);
+    auto fraction = static_cast<std::uint32_t>(in_day_ns % nanos_per_second);
+    // The date (the last day written is kept: instants in a report cluster on few days), then
+    // "THH:MM:SS", then ".fffffffff" without trailing zeros when not whole, then "Z".
+    // Four days, by the day number's last bits: a grant's granted_at / period_start and
+    // expires_at / period_end fall on two days, written in turn.
+    struct DayCache {
+        std::array<std::int64_t, 4> day{-1, -1, -1, -1};
+        std::array<std::array<char, 10>, 4> text{};
     };
+    thread_local DayCache days;
+    const auto slot = static_cast<std::size_t>(day_number & 3);
+    if (days.day[slot] != day_number) {
+        [[maybe_unused]] const std::size_t length = write_day(days.text[slot].data(), day_number);
+        assert(length == 10);  // years 1970..2199
+        days.day[slot] = day_number;
+    }
+    std::memcpy(out, days.text[slot].data(), 10);
+    char* p = out + 10;
     *p++ = 'T';
-    two(seconds / 3600);
+    p = write_two(p, seconds / 3600);
     *p++ = ':';
-    two(seconds / 60 % 60);
+    p = write_two(p, seconds / 60 % 60);
     *p++ = ':';
-    two(seconds % 60);
+    p = write_two(p, seconds % 60);
     if (fraction != 0) {
-        char digits[9];
-        for (int i = 8; i >= 0; --i) {
-            digits[i] = static_cast<char>('0' + fraction % 10);
-            fraction /= 10;
+        // Milliseconds, microseconds or nanoseconds: the digits of the shortest that holds it
+        // (then its trailing zeros dropped), two at a time.
+        char digits[10];
+        digits[0] = '.';
+        int length = 0;
+        if (fraction % 1'000'000 == 0) {
+            const std::uint32_t ms = fraction / 1'000'000;
+            write_two(digits + 1, ms / 10);
+            digits[3] = static_cast<char>('0' + ms % 10);
+            length = 4;
+        } else if (fraction % 1'000 == 0) {
+            const std::uint32_t us = fraction / 1'000;
+            write_two(write_two(write_two(digits + 1, us / 10'000), us / 100 % 100), us % 100);
+            length = 7;
+        } else {
+            char* d = write_two(digits + 1, fraction / 10'000'000);
+            d = write_two(d, fraction / 100'000 % 100);
+            d = write_two(d, fraction / 1'000 % 100);
+            d = write_two(d, fraction / 10 % 100);
+            *d = static_cast<char>('0' + fraction % 10);
+            length = 10;
         }
-        int length = 9;
         while (digits[length - 1] == '0') --length;
-        *p++ = '.';
-        for (int i = 0; i < length; ++i) *p++ = digits[i];
+        std::memcpy(p, digits, sizeof digits);  // a fixed copy (room: instant_text_max), then the length kept
+        p += length;
     }
     *p++ = 'Z';
     return static_cast<std::size_t>(p - out);
@@ -176,13 +226,12 @@ std::size_t write_day(char* out, std::int64_t day_number) {
     const unsigned ay = static_cast<unsigned>(y < 0 ? -y : y);
     const auto m = static_cast<unsigned>(date.month());
     const auto d = static_cast<unsigned>(date.day());
-    const char text[10] = {static_cast<char>('0' + ay / 1000 % 10), static_cast<char>('0' + ay / 100 % 10),
-                           static_cast<char>('0' + ay / 10 % 10),   static_cast<char>('0' + ay % 10),
-                           '-',
-                           static_cast<char>('0' + m / 10),         static_cast<char>('0' + m % 10),
-                           '-',
-                           static_cast<char>('0' + d / 10),         static_cast<char>('0' + d % 10)};
-    for (const char c : text) *p++ = c;
+    p = write_two(p, ay / 100 % 100);
+    p = write_two(p, ay % 100);
+    *p++ = '-';
+    p = write_two(p, m);
+    *p++ = '-';
+    p = write_two(p, d);
     return static_cast<std::size_t>(p - out);
 }
 

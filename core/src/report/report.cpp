@@ -328,7 +328,10 @@ std::string billing_members_json(const Ledger& ledger, const BurnDownState& stat
 std::string account_report_json(const Ledger& ledger, const BurnDownState& state, const Query& query) {
     const std::string grants = grants_json(ledger, state);
     const std::string entries = ledger_entries_json(ledger, state);
-    return account_report_json(ledger, state, query, AccountReportParts{grants, entries});
+    AccountReportParts parts;
+    parts.grants = grants;
+    parts.ledger_entries = entries;
+    return account_report_json(ledger, state, query, parts);
 }
 
 namespace {
