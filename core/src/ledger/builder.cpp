@@ -167,8 +167,10 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> LedgerBuilder::find_repeats
 }
 
 void LedgerBuilder::drop_repeats(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& repeats) {
+    if (repeats.empty()) return;  // nothing to take back (and a document with problems may get here)
+    // Only after a first pass without problems: then every repeat is an exact duplicate of a valid
+    // event whose first copy made everything it refers to (the reader reads the document again otherwise).
     assert(repeat_mode_ == RepeatMode::deferred && repeated_.empty() && errors_.empty() && !amount_sum_exceeded_);
-    if (repeats.empty()) return;
     std::vector<char> repeat(static_cast<std::size_t>(repeats.back().first) + 1, 0);  // by document index
     for (const auto& [later, first] : repeats) {
         repeat[later] = 1;
