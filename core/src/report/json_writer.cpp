@@ -113,6 +113,7 @@ void write_json_string(std::string& out, std::string_view text) {
 }
 
 void JsonWriter::put(std::string_view text) {
+    if (text.empty()) return;  // an empty view may have no data pointer, which memcpy may not take
     if (text.size() > 64) {
         flush();
         out_.append(text.data(), text.size());
